@@ -1,0 +1,195 @@
+//! Command-line definitions (clap). The names here are a contract: scripts depend on them.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The store used when `--store` is not given (embedded mode).
+pub const DEFAULT_STORE: Uuid = Uuid::from_u128(1);
+
+#[derive(Debug, Parser)]
+#[command(name = "skope", version, about = "A terminal explorer and client toolkit for streamkit event stores")]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Store UUID (default 00000000-0000-0000-0000-000000000001).
+    #[arg(long, global = true, env = "SKOPE_STORE", value_parser = parse_store)]
+    pub store: Option<Uuid>,
+    /// Data directory of the embedded store (default: the platform data dir).
+    #[arg(long, global = true, env = "SKOPE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Refuse every write: publish, produce, lease acquisition.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Retry policy for opening streams.
+    #[arg(long, global = true, value_enum, default_value_t = RetryChoice::Default)]
+    pub retry: RetryChoice,
+    /// Write logs to this file (logs never go to stdout).
+    #[arg(long, global = true, env = "SKOPE_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Log filter, e.g. `info` or `skope_client=debug`.
+    #[arg(long, global = true, env = "SKOPE_LOG", default_value = "info")]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RetryChoice {
+    Default,
+    Aggressive,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List spaces, one JSON string per line.
+    Spaces,
+    /// List the segments of a space with their status, one JSON object per line.
+    Segments { space: String },
+    /// Print the latest entry of a segment as one JSON object.
+    Peek { space: String, segment: String },
+    /// Print entries as JSON lines (a segment in order, a space merged by time, or several spaces).
+    Consume(ConsumeArgs),
+    /// Append records read as JSON lines (the shape `consume` prints) from a file or stdin.
+    Produce(ProduceArgs),
+    /// Append one record with the next sequence.
+    Publish(PublishArgs),
+    /// Print segment status updates as JSON lines: a snapshot, then live updates.
+    Subscribe { space: String, segment: Option<String> },
+    /// Hold a lease; with `-- CMD`, run CMD under it and stop CMD if the lease is lost.
+    ///
+    /// Exit codes: 0 released normally (or CMD exited 0); CMD's own code when it fails;
+    /// 3 lease held by someone else; 4 lease lost (CMD was stopped); 1 any other error.
+    Lease(LeaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    /// Space to read (omit with --spaces).
+    pub space: Option<String>,
+    /// Segment to read in strict sequence order; omit to read the whole space by time.
+    pub segment: Option<String>,
+    /// First sequence (inclusive; segment reads).
+    #[arg(long)]
+    pub from_seq: Option<u64>,
+    /// Last sequence (inclusive; segment reads).
+    #[arg(long)]
+    pub to_seq: Option<u64>,
+    /// Only entries after this time (exclusive): RFC 3339 or Unix milliseconds.
+    #[arg(long, value_parser = parse_time)]
+    pub from_time: Option<i64>,
+    /// Only entries up to this time (inclusive): RFC 3339 or Unix milliseconds.
+    #[arg(long, value_parser = parse_time)]
+    pub to_time: Option<i64>,
+    /// Resume after this space offset (hex, as printed in `offset`).
+    #[arg(long)]
+    pub offset: Option<String>,
+    /// Stop after N entries.
+    #[arg(long)]
+    pub limit: Option<u64>,
+    /// Keep tailing after the end.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Read several spaces merged by time (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub spaces: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One JSON object per entry (the shape `produce` reads).
+    Jsonl,
+    /// One human-readable line per entry.
+    Text,
+    /// The payload bytes only, each followed by a newline.
+    Raw,
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    pub space: String,
+    pub segment: String,
+    /// Read records from this file instead of stdin.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Ignore the lines' sequences and append after the segment's current last sequence.
+    #[arg(long)]
+    pub append: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    pub space: String,
+    pub segment: String,
+    /// The payload (omit with --file).
+    pub payload: Option<String>,
+    /// Read the payload from this file (`-` for stdin).
+    #[arg(long, conflicts_with = "payload")]
+    pub file: Option<PathBuf>,
+    /// Metadata `key=value` (repeatable).
+    #[arg(long = "meta", value_parser = parse_meta)]
+    pub meta: Vec<(String, String)>,
+}
+
+#[derive(Debug, Args)]
+pub struct LeaseArgs {
+    pub key: String,
+    /// Lease time-to-live, e.g. `30s`, `2m`.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub ttl: Duration,
+    /// Command to run under the lease.
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+fn parse_store(s: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(s).map_err(|e| format!("not a store UUID ({e})"))
+}
+
+fn parse_meta(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected key=value, got {s:?}")),
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s).map_err(|e| format!("{e} (try 30s, 2m, 1h)"))
+}
+
+/// RFC 3339 or Unix milliseconds.
+pub fn parse_time(s: &str) -> Result<i64, String> {
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    let t = humantime::parse_rfc3339_weak(s)
+        .map_err(|e| format!("expected RFC 3339 time or Unix milliseconds: {e}"))?;
+    let d = t.duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+    i64::try_from(d.as_millis()).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn times_parse() {
+        assert_eq!(parse_time("1700000000123"), Ok(1_700_000_000_123));
+        assert_eq!(parse_time("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
+        assert!(parse_time("yesterday").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! skope: the CLI (and, later, the TUI) on top of the client core.
+
+pub mod cli;
+pub mod commands;
+pub mod connect;
+pub mod jsonl;
+pub mod logging;
+
+use cli::{Cli, Command};
+use color_eyre::eyre::Result;
+use std::process::ExitCode;
+
+/// Run a parsed command line.
+///
+/// # Errors
+/// Any failure, as one report for `main` to print.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let Some(command) = cli.command else {
+        color_eyre::eyre::bail!("the TUI is not built yet: try `skope --help` for the CLI commands");
+    };
+    let session = connect::open(&cli.global)?;
+    let result = match command {
+        Command::Spaces => commands::inventory::spaces(&session).await,
+        Command::Segments { space } => commands::inventory::segments(&session, &space).await,
+        Command::Peek { space, segment } => commands::read::peek(&session, &space, &segment).await,
+        Command::Consume(args) => commands::read::consume(&session, args).await,
+        Command::Produce(args) => commands::write::produce(&session, args).await,
+        Command::Publish(args) => commands::write::publish(&session, args).await,
+        Command::Subscribe { space, segment } => {
+            commands::subscribe::run(&session, &space, segment.as_deref()).await
+        }
+        Command::Lease(args) => commands::lease::run(&session, args).await,
+    };
+    session.client.close().await;
+    result
+}
