@@ -47,6 +47,8 @@ pub enum RetryChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// A fresh embedded store with sample spaces and a live producer, tailed live.
+    Demo,
     /// List spaces, one JSON string per line.
     Spaces,
     /// List the segments of a space with their status, one JSON object per line.

@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod commands;
 pub mod connect;
+pub mod demo;
 pub mod jsonl;
 pub mod logging;
 
@@ -18,6 +19,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
         color_eyre::eyre::bail!("the TUI is not built yet: try `skope --help` for the CLI commands");
     };
+    if matches!(command, Command::Demo) {
+        return commands::demo::run(cli.global).await;
+    }
     let session = connect::open(&cli.global)?;
     let result = match command {
         Command::Spaces => commands::inventory::spaces(&session).await,
@@ -30,7 +34,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             commands::subscribe::run(&session, &space, segment.as_deref()).await
         }
         Command::Lease(args) => commands::lease::run(&session, args).await,
+        Command::Demo => unreachable_demo(),
     };
     session.client.close().await;
     result
+}
+
+fn unreachable_demo() -> Result<ExitCode> {
+    color_eyre::eyre::bail!("demo runs before a session is opened")
 }

@@ -54,7 +54,7 @@ fn write_entry(out: &mut Out, e: &Entry, format: Format) -> Result<bool> {
 }
 
 /// `seq  time  segment  size  payload-preview` for humans.
-fn text_line(e: &Entry) -> String {
+pub fn text_line(e: &Entry) -> String {
     let time = humantime::format_rfc3339_millis(
         std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(e.timestamp).unwrap_or(0)),
     );
