@@ -2,8 +2,8 @@
 
 use crate::cli::{DEFAULT_STORE, Global, RetryChoice};
 use color_eyre::eyre::{Result, WrapErr};
-use skope_client::{Client, DuplexConnector, RetryPolicy};
-use skope_node::Node;
+use crate::local::LocalConnector;
+use skope_client::{Client, RetryPolicy};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -12,8 +12,6 @@ pub struct Session {
     pub client: Client,
     pub store: Uuid,
     pub read_only: bool,
-    /// Kept alive for the session: the embedded node serving the client.
-    _node: Node,
 }
 
 /// The data directory: `--data-dir`, else the platform data dir (e.g. `~/.local/share/skope`).
@@ -33,19 +31,12 @@ pub fn retry_policy(choice: RetryChoice) -> RetryPolicy {
     }
 }
 
-/// Open the embedded store and connect a client to it over the in-process transport.
+/// Connect a client to the embedded node of the data dir (owned here or by another skope).
 pub fn open(global: &Global) -> Result<Session> {
     let dir = data_dir(global)?;
-    let node = Node::open(&dir).wrap_err_with(|| format!("cannot open the data dir {}", dir.display()))?;
-    let served = node.clone();
-    let connector = DuplexConnector::new(move || Box::new(served.connect_in_process()));
+    let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
     let client = Client::builder(connector).retry_policy(retry_policy(global.retry)).build();
-    Ok(Session {
-        client,
-        store: global.store.unwrap_or(DEFAULT_STORE),
-        read_only: global.read_only,
-        _node: node,
-    })
+    Ok(Session { client, store: global.store.unwrap_or(DEFAULT_STORE), read_only: global.read_only })
 }
 
 impl Session {

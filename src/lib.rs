@@ -5,6 +5,7 @@ pub mod commands;
 pub mod connect;
 pub mod demo;
 pub mod jsonl;
+pub mod local;
 pub mod logging;
 
 use cli::{Cli, Command};
