@@ -1,0 +1,290 @@
+//! Produce: records in, segment statuses out, split over several produce streams.
+//!
+//! A streamkit server kills a produce stream whose receive backlog passes 8192 frames, so the
+//! input is cut into batches of at most [`PRODUCE_SPLIT`] records, each written on its own
+//! produce stream (request, records, `mux::close`), one after the other; the statuses of every
+//! batch flow out in order.
+//!
+//! Sequences: a record with `sequence == 0` gets the next sequence (the segment's last + 1 for
+//! the first record, found with a peek; the previous record's + 1 after that). A record with an
+//! explicit sequence must follow the previous record exactly; the first record's explicit
+//! sequence is checked by the server.
+//!
+//! **Guarantee on a contiguity error**: each batch is checked completely before its stream is
+//! opened, so nothing of the offending batch is sent. Batches before it were already committed
+//! (their statuses were yielded). The first batch holds the first [`PRODUCE_SPLIT`] records — or
+//! fewer, if the input pauses for [`PRODUCE_LINGER`] — so for inputs up to that size a
+//! contiguity error means nothing at all was written. Memory: one batch at a time.
+
+use crate::client::{Client, decode_payload};
+use crate::error::{Error, ErrorKind, Result};
+use crate::metrics::Operation;
+use crate::mux::encode_data;
+use futures::{Stream, StreamExt};
+use skope_proto::{MAX_PAYLOAD_BYTES, Message, Produce, Record, SegmentStatus, Uuid, encode_bare};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Records per produce stream (well under the server's 8192-frame backlog limit).
+pub const PRODUCE_SPLIT: usize = 4096;
+/// A batch is cut early when the input yields nothing for this long.
+pub const PRODUCE_LINGER: Duration = Duration::from_millis(50);
+
+/// Statuses of a produce, one per committed chunk, then the end (or an error). Dropping it
+/// cancels the produce (records already sent on the current stream are committed by the
+/// server when it sees the stream close).
+#[must_use = "streams do nothing unless polled"]
+pub struct StatusStream {
+    rx: mpsc::Receiver<Result<SegmentStatus>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for StatusStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StatusStream")
+    }
+}
+
+impl Stream for StatusStream {
+    type Item = Result<SegmentStatus>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+impl Drop for StatusStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Assign missing sequences and check contiguity of one batch, continuing from `prev`.
+///
+/// # Errors
+/// `records are not contiguous: sequence N follows M`.
+pub fn check_contiguous(batch: &mut [Record], prev: &mut Option<u64>) -> Result<()> {
+    for r in batch.iter_mut() {
+        match *prev {
+            Some(p) if r.sequence == 0 => r.sequence = p + 1,
+            Some(p) if r.sequence != p.wrapping_add(1) => {
+                return Err(Error::new(
+                    ErrorKind::NotContiguous,
+                    format!(
+                        "records are not contiguous: sequence {} follows {p}",
+                        r.sequence
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        *prev = Some(r.sequence);
+    }
+    Ok(())
+}
+
+/// Read up to `PRODUCE_SPLIT` records; cut early after a `PRODUCE_LINGER` pause.
+async fn next_batch<S: Stream<Item = Record> + Unpin>(records: &mut S) -> Vec<Record> {
+    let mut batch = Vec::new();
+    while batch.len() < PRODUCE_SPLIT {
+        let next = if batch.is_empty() {
+            records.next().await
+        } else {
+            match tokio::time::timeout(PRODUCE_LINGER, records.next()).await {
+                Ok(r) => r,
+                Err(_) => break,
+            }
+        };
+        match next {
+            Some(r) => batch.push(r),
+            None => break,
+        }
+    }
+    batch
+}
+
+struct Producer {
+    client: Client,
+    store: Uuid,
+    space: String,
+    segment: String,
+    out: mpsc::Sender<Result<SegmentStatus>>,
+}
+
+impl Producer {
+    async fn run<S: Stream<Item = Record> + Send + 'static>(self, records: S) {
+        let start = Instant::now();
+        let r = self.drive(records).await;
+        let ok = r.is_ok();
+        if let Err(e) = r {
+            let _ = self.out.send(Err(e)).await;
+        }
+        self.client
+            .metrics()
+            .record_operation(Operation::Produce, ok, start.elapsed());
+    }
+
+    async fn drive<S: Stream<Item = Record> + Send + 'static>(&self, records: S) -> Result<()> {
+        let mut records = std::pin::pin!(records);
+        let mut prev: Option<u64> = None;
+        loop {
+            let mut batch = next_batch(&mut records).await;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            if prev.is_none() && batch[0].sequence == 0 {
+                prev = Some(
+                    self.client
+                        .peek(self.store, &self.space, &self.segment)
+                        .await?
+                        .sequence,
+                );
+            }
+            check_contiguous(&mut batch, &mut prev)?;
+            let payloads = batch
+                .iter()
+                .map(|r| {
+                    let p = encode_bare(r);
+                    if p.len() > MAX_PAYLOAD_BYTES {
+                        Err(Error::payload_too_large())
+                    } else {
+                        Ok(p)
+                    }
+                })
+                .collect::<Result<Vec<_>>>()?;
+            drop(batch);
+            self.send_split(payloads).await?;
+        }
+    }
+
+    /// One produce stream: request, records, half-close; statuses forwarded as they come.
+    async fn send_split(&self, payloads: Vec<Vec<u8>>) -> Result<()> {
+        let start = Instant::now();
+        let request = Message::Produce(Produce {
+            space: self.space.clone(),
+            segment: self.segment.clone(),
+        });
+        let channel = self
+            .client
+            .open(Operation::Produce, self.store, &request)
+            .await?;
+        let (tx, mut rx) = (channel.tx, channel.rx);
+        let (store, id) = tx.frame_ids();
+        let send = async {
+            for p in payloads {
+                tx.send_encoded(encode_data(store, id, p)?).await?;
+            }
+            tx.close_send(None).await
+        };
+        let recv = async {
+            while let Some(item) = rx.recv().await {
+                let status = decode_payload::<SegmentStatus>(&item?, "segment status")?;
+                if self.out.send(Ok(status)).await.is_err() {
+                    return Err(Error::cancelled());
+                }
+            }
+            Ok(())
+        };
+        futures::future::try_join(send, recv).await?;
+        self.client
+            .metrics()
+            .record_produce_latency(&self.space, &self.segment, start.elapsed());
+        Ok(())
+    }
+}
+
+impl Client {
+    /// Write `records` to a segment, yielding the server's statuses (one per committed chunk).
+    /// Large inputs are split over consecutive produce streams; see the module docs for the
+    /// sequence rules and the exact guarantee on contiguity errors. Server sequence errors are
+    /// permanent and end the stream.
+    #[tracing::instrument(skip(self, records), fields(store = %store))]
+    pub fn produce<S>(&self, store: Uuid, space: &str, segment: &str, records: S) -> StatusStream
+    where
+        S: Stream<Item = Record> + Send + 'static,
+    {
+        let (out, rx) = mpsc::channel(64);
+        let producer = Producer {
+            client: self.clone(),
+            store,
+            space: space.to_owned(),
+            segment: segment.to_owned(),
+            out,
+        };
+        let task = tokio::spawn(producer.run(records));
+        StatusStream { rx, task }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn recs(seqs: &[u64]) -> Vec<Record> {
+        seqs.iter()
+            .map(|s| Record::new(*s, b"x".to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn contiguity() {
+        let mut prev = None;
+        let mut b = recs(&[5, 6, 7]);
+        assert!(check_contiguous(&mut b, &mut prev).is_ok());
+        assert_eq!(prev, Some(7));
+        let mut b = recs(&[8, 0, 0]);
+        assert!(check_contiguous(&mut b, &mut prev).is_ok());
+        assert_eq!(b.iter().map(|r| r.sequence).collect::<Vec<_>>(), [8, 9, 10]);
+        let mut b = recs(&[11, 13]);
+        let e = check_contiguous(&mut b, &mut prev).err();
+        assert_eq!(
+            e.map(|e| (e.kind(), e.to_string())),
+            Some((
+                ErrorKind::NotContiguous,
+                "records are not contiguous: sequence 13 follows 11".into()
+            ))
+        );
+        let mut prev = Some(0);
+        let mut b = recs(&[0, 0]);
+        assert!(check_contiguous(&mut b, &mut prev).is_ok());
+        assert_eq!(b[1].sequence, 2);
+    }
+
+    proptest! {
+        #[test]
+        fn contiguous_runs_pass_and_gaps_fail(start in 1u64..1_000_000, len in 1usize..200, gap_at in 0usize..200, gap in 2u64..5) {
+            let seqs: Vec<u64> = (0..len as u64).map(|i| start + i).collect();
+            let mut prev = None;
+            prop_assert!(check_contiguous(&mut recs(&seqs), &mut prev).is_ok());
+            if gap_at > 0 && gap_at < len {
+                let mut bad = seqs.clone();
+                for s in &mut bad[gap_at..] { *s += gap - 1; }
+                let mut prev = None;
+                prop_assert!(check_contiguous(&mut recs(&bad), &mut prev).is_err());
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_split_and_linger() {
+        let mut s = futures::stream::iter((1..=10_000u64).map(|i| Record::new(i, vec![])));
+        assert_eq!(next_batch(&mut s).await.len(), PRODUCE_SPLIT);
+        assert_eq!(next_batch(&mut s).await.len(), PRODUCE_SPLIT);
+        assert_eq!(next_batch(&mut s).await.len(), 10_000 - 2 * PRODUCE_SPLIT);
+        assert!(next_batch(&mut s).await.is_empty());
+        let (tx, rx) = mpsc::channel(4);
+        let mut s = tokio_stream_from(rx);
+        tx.send(Record::new(1, vec![])).await.ok();
+        tx.send(Record::new(2, vec![])).await.ok();
+        let handle = tokio::spawn(async move { next_batch(&mut s).await.len() });
+        tokio::time::sleep(PRODUCE_LINGER * 3).await;
+        assert_eq!(handle.await.ok(), Some(2));
+        drop(tx);
+    }
+
+    fn tokio_stream_from(mut rx: mpsc::Receiver<Record>) -> impl Stream<Item = Record> + Unpin {
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+}
