@@ -9,7 +9,11 @@ use uuid::Uuid;
 pub const DEFAULT_STORE: Uuid = Uuid::from_u128(1);
 
 #[derive(Debug, Parser)]
-#[command(name = "skope", version, about = "A terminal explorer and client toolkit for streamkit event stores")]
+#[command(
+    name = "skope",
+    version,
+    about = "A terminal explorer and client toolkit for streamkit event stores"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -62,7 +66,10 @@ pub enum Command {
     /// Append one record with the next sequence.
     Publish(PublishArgs),
     /// Print segment status updates as JSON lines: a snapshot, then live updates.
-    Subscribe { space: String, segment: Option<String> },
+    Subscribe {
+        space: String,
+        segment: Option<String>,
+    },
     /// Hold a lease; with `-- CMD`, run CMD under it and stop CMD if the lease is lost.
     ///
     /// Exit codes: 0 released normally (or CMD exited 0); CMD's own code when it fails;
@@ -174,7 +181,9 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
     }
     let t = humantime::parse_rfc3339_weak(s)
         .map_err(|e| format!("expected RFC 3339 time or Unix milliseconds: {e}"))?;
-    let d = t.duration_since(std::time::UNIX_EPOCH).map_err(|e| e.to_string())?;
+    let d = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?;
     i64::try_from(d.as_millis()).map_err(|e| e.to_string())
 }
 

@@ -1,8 +1,8 @@
 //! Building a client from the global options: the embedded node under `--data-dir`.
 
 use crate::cli::{DEFAULT_STORE, Global, RetryChoice};
-use color_eyre::eyre::{Result, WrapErr};
 use crate::local::LocalConnector;
+use color_eyre::eyre::{Result, WrapErr};
 use skope_client::{Client, RetryPolicy};
 use std::path::PathBuf;
 use uuid::Uuid;
@@ -35,8 +35,14 @@ pub fn retry_policy(choice: RetryChoice) -> RetryPolicy {
 pub fn open(global: &Global) -> Result<Session> {
     let dir = data_dir(global)?;
     let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
-    let client = Client::builder(connector).retry_policy(retry_policy(global.retry)).build();
-    Ok(Session { client, store: global.store.unwrap_or(DEFAULT_STORE), read_only: global.read_only })
+    let client = Client::builder(connector)
+        .retry_policy(retry_policy(global.retry))
+        .build();
+    Ok(Session {
+        client,
+        store: global.store.unwrap_or(DEFAULT_STORE),
+        read_only: global.read_only,
+    })
 }
 
 impl Session {

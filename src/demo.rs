@@ -17,7 +17,8 @@ pub const SPACES: &[(&str, &[&str])] = &[
 pub const TICK: Duration = Duration::from_millis(400);
 
 fn payload(space: &str, segment: &str, n: u64) -> Vec<u8> {
-    let status = ["created", "paid", "shipped", "failed", "refunded"][usize::try_from(n % 5).unwrap_or(0)];
+    let status =
+        ["created", "paid", "shipped", "failed", "refunded"][usize::try_from(n % 5).unwrap_or(0)];
     serde_json::json!({
         "id": format!("{space}-{segment}-{n}"),
         "status": status,
@@ -31,7 +32,11 @@ fn payload(space: &str, segment: &str, n: u64) -> Vec<u8> {
 ///
 /// # Errors
 /// Any client error.
-pub async fn seed(client: &Client, store: Uuid, per_segment: u64) -> Result<(), skope_client::Error> {
+pub async fn seed(
+    client: &Client,
+    store: Uuid,
+    per_segment: u64,
+) -> Result<(), skope_client::Error> {
     for (space, segments) in SPACES {
         for segment in *segments {
             let start = client.peek(store, space, segment).await?.sequence;
@@ -42,7 +47,8 @@ pub async fn seed(client: &Client, store: Uuid, per_segment: u64) -> Result<(), 
                     Record::new(n, payload(space, segment, n)).with_metadata(meta)
                 })
                 .collect();
-            let mut statuses = client.produce(store, space, segment, futures::stream::iter(records));
+            let mut statuses =
+                client.produce(store, space, segment, futures::stream::iter(records));
             while let Some(s) = statuses.next().await {
                 s?;
             }
@@ -54,8 +60,10 @@ pub async fn seed(client: &Client, store: Uuid, per_segment: u64) -> Result<(), 
 /// Publish forever, round-robin over the demo segments; returns on the first error.
 pub async fn live(client: Client, store: Uuid) -> skope_client::Error {
     let mut tick = tokio::time::interval(TICK);
-    let all: Vec<(&str, &str)> =
-        SPACES.iter().flat_map(|(sp, segs)| segs.iter().map(move |s| (*sp, *s))).collect();
+    let all: Vec<(&str, &str)> = SPACES
+        .iter()
+        .flat_map(|(sp, segs)| segs.iter().map(move |s| (*sp, *s)))
+        .collect();
     let mut i: u64 = 0;
     loop {
         tick.tick().await;
@@ -63,7 +71,10 @@ pub async fn live(client: Client, store: Uuid) -> skope_client::Error {
         i += 1;
         let mut meta = Metadata::new();
         meta.insert("source".into(), "demo-live".into());
-        if let Err(e) = client.publish(store, space, segment, payload(space, segment, i), meta).await {
+        if let Err(e) = client
+            .publish(store, space, segment, payload(space, segment, i), meta)
+            .await
+        {
             return e;
         }
     }

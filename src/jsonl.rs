@@ -36,15 +36,16 @@ enum PayloadOut<'a> {
 }
 
 fn payload_out(payload: Option<&[u8]>) -> PayloadOut<'_> {
-    let Some(bytes) = payload else { return PayloadOut::Null(None) };
+    let Some(bytes) = payload else {
+        return PayloadOut::Null(None);
+    };
     if let Ok(text) = std::str::from_utf8(bytes) {
-        if !text.contains(['\n', '\r']) && !text.trim().is_empty() {
-            if let Ok(raw) = serde_json::from_str::<&RawValue>(text) {
-                // Embed only when the raw text is exactly the JSON value (no outer spaces).
-                if raw.get().len() == text.len() {
-                    return PayloadOut::Json(raw);
-                }
-            }
+        // Embed only one-line JSON whose raw text is exactly the value (no outer spaces).
+        if !text.contains(['\n', '\r'])
+            && let Ok(raw) = serde_json::from_str::<&RawValue>(text)
+            && raw.get().len() == text.len()
+        {
+            return PayloadOut::Json(raw);
         }
         return PayloadOut::Text(text);
     }
@@ -89,7 +90,8 @@ struct RecordLine {
 /// # Errors
 /// A line that is not a record object, or has more than one payload field.
 pub fn parse_record_line(line: &str) -> Result<(Option<u64>, Record), String> {
-    let r: RecordLine = serde_json::from_str(line).map_err(|e| format!("not a record line: {e}"))?;
+    let r: RecordLine =
+        serde_json::from_str(line).map_err(|e| format!("not a record line: {e}"))?;
     let count = usize::from(r.payload.is_some())
         + usize::from(r.payload_text.is_some())
         + usize::from(r.payload_base64.is_some());
@@ -101,11 +103,19 @@ pub fn parse_record_line(line: &str) -> Result<(Option<u64>, Record), String> {
     } else if let Some(t) = r.payload_text {
         Some(t.into_bytes())
     } else if let Some(b) = r.payload_base64 {
-        Some(STANDARD.decode(b).map_err(|e| format!("payload_base64 is not base64: {e}"))?)
+        Some(
+            STANDARD
+                .decode(b)
+                .map_err(|e| format!("payload_base64 is not base64: {e}"))?,
+        )
     } else {
         Some(Vec::new())
     };
-    let record = Record { sequence: r.sequence.unwrap_or(0), payload, metadata: r.metadata };
+    let record = Record {
+        sequence: r.sequence.unwrap_or(0),
+        payload,
+        metadata: r.metadata,
+    };
     Ok((r.sequence, record))
 }
 
@@ -126,7 +136,14 @@ mod tests {
 
     #[test]
     fn payload_kinds_round_trip() {
-        for p in [&br#"{"n":1}"#[..], b"plain text", b"\xff\x00\x01", b" {\"spaced\":1}", b"line\nbreak", b""] {
+        for p in [
+            &br#"{"n":1}"#[..],
+            b"plain text",
+            b"\xff\x00\x01",
+            b" {\"spaced\":1}",
+            b"line\nbreak",
+            b"",
+        ] {
             let line = entry_line(&entry(p));
             let (seq, rec) = parse_record_line(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
             assert_eq!(seq, Some(3));
@@ -138,7 +155,10 @@ mod tests {
     fn json_payload_is_embedded() {
         let line = entry_line(&entry(br#"{"n":1}"#));
         assert!(line.contains(r#""payload":{"n":1}"#), "{line}");
-        assert!(line.starts_with(r#"{"space":"orders","segment":"o-1","sequence":3,"#), "{line}");
+        assert!(
+            line.starts_with(r#"{"space":"orders","segment":"o-1","sequence":3,"#),
+            "{line}"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use std::process::ExitCode;
 /// Any failure, as one report for `main` to print.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
-        color_eyre::eyre::bail!("the TUI is not built yet: try `skope --help` for the CLI commands");
+        color_eyre::eyre::bail!(
+            "the TUI is not built yet: try `skope --help` for the CLI commands"
+        );
     };
     if matches!(command, Command::Demo) {
         return commands::demo::run(cli.global).await;

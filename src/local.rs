@@ -6,7 +6,7 @@
 //! lock and becomes the owner, so a `consume --follow` outlives the `publish` that started first.
 
 use async_trait::async_trait;
-use skope_client::transport::{BoxIo, Connector, WsStream, handshake};
+use skope_client::{BoxIo, Connector, ErrorKind, WsStream, upgrade};
 use skope_node::{Access, Node};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ use tokio::net::{UnixListener, UnixStream};
 
 const LOCK_FILE: &str = "skope.lock";
 const SOCKET_FILE: &str = "skope.sock";
+/// The URL of the WebSocket handshake over a local pipe (only its path is looked at).
+const IN_PROCESS_URL: &str = "ws://localhost/streamz";
 
 /// What this process holds while it owns the data dir.
 struct Owned {
@@ -39,7 +41,10 @@ pub struct LocalConnector {
 #[derive(Debug, thiserror::Error)]
 pub enum LocalError {
     #[error("cannot use data dir {dir}: {source}")]
-    Io { dir: PathBuf, source: std::io::Error },
+    Io {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot open the embedded store in {dir}: {message}")]
     Node { dir: PathBuf, message: String },
 }
@@ -50,8 +55,14 @@ impl LocalConnector {
     /// # Errors
     /// The dir cannot be created.
     pub fn new(dir: &Path) -> Result<Self, LocalError> {
-        std::fs::create_dir_all(dir).map_err(|source| LocalError::Io { dir: dir.to_owned(), source })?;
-        Ok(LocalConnector { dir: dir.to_owned(), owned: Mutex::new(None) })
+        std::fs::create_dir_all(dir).map_err(|source| LocalError::Io {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        Ok(LocalConnector {
+            dir: dir.to_owned(),
+            owned: Mutex::new(None),
+        })
     }
 
     /// The node, when this process owns the data dir.
@@ -62,12 +73,23 @@ impl LocalConnector {
 
     /// Take the dir if nobody holds it: open the node and start serving the socket.
     fn try_own(&self) -> Result<Option<Node>, LocalError> {
-        let mut owned = self.owned.lock().map_err(|_| self.node_error("lock poisoned"))?;
+        let mut owned = self
+            .owned
+            .lock()
+            .map_err(|_| self.node_error("lock poisoned"))?;
         if let Some(o) = owned.as_ref() {
             return Ok(Some(o.node.clone()));
         }
-        let io_err = |source| LocalError::Io { dir: self.dir.clone(), source };
-        let lock = File::options().create(true).truncate(false).write(true).open(self.dir.join(LOCK_FILE)).map_err(io_err)?;
+        let io_err = |source| LocalError::Io {
+            dir: self.dir.clone(),
+            source,
+        };
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.dir.join(LOCK_FILE))
+            .map_err(io_err)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
@@ -84,12 +106,19 @@ impl LocalConnector {
                 tokio::spawn(async {})
             }
         };
-        *owned = Some(Owned { node: node.clone(), _lock: lock, server });
+        *owned = Some(Owned {
+            node: node.clone(),
+            _lock: lock,
+            server,
+        });
         Ok(Some(node))
     }
 
     fn node_error(&self, message: &str) -> LocalError {
-        LocalError::Node { dir: self.dir.clone(), message: message.to_owned() }
+        LocalError::Node {
+            dir: self.dir.clone(),
+            message: message.to_owned(),
+        }
     }
 }
 
@@ -103,17 +132,25 @@ async fn serve(listener: UnixListener, node: Node) {
 #[async_trait]
 impl Connector for LocalConnector {
     async fn connect(&self) -> Result<WsStream, skope_client::Error> {
-        let io: BoxIo = match self.try_own().map_err(|e| skope_client::Error::connect(e.to_string()))? {
+        let io: BoxIo = match self
+            .try_own()
+            .map_err(|e| skope_client::Error::new(ErrorKind::Connect, e.to_string()))?
+        {
             Some(node) => Box::new(node.connect_in_process()),
             None => match UnixStream::connect(self.dir.join(SOCKET_FILE)).await {
                 Ok(s) => Box::new(s),
                 // The owner is exiting: the next attempt takes the dir.
-                Err(e) => return Err(skope_client::Error::connect(format!(
-                    "data dir {} is held by another skope process that does not answer: {e}",
-                    self.dir.display()
-                ))),
+                Err(e) => {
+                    return Err(skope_client::Error::new(
+                        ErrorKind::Connect,
+                        format!(
+                            "data dir {} is held by another skope process that does not answer: {e}",
+                            self.dir.display()
+                        ),
+                    ));
+                }
             },
         };
-        handshake(io).await
+        upgrade(io, IN_PROCESS_URL, None).await
     }
 }

@@ -15,6 +15,10 @@ pub fn init(file: Option<&Path>, filter: &str) -> Result<Option<WorkerGuard>> {
         .wrap_err_with(|| format!("cannot open log file {}", path.display()))?;
     let (writer, guard) = tracing_appender::non_blocking(f);
     let filter = EnvFilter::try_new(filter).wrap_err("bad --log-level filter")?;
-    tracing_subscriber::fmt().with_writer(writer).with_ansi(false).with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .init();
     Ok(Some(guard))
 }

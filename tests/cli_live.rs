@@ -44,7 +44,9 @@ impl Running {
     }
 
     fn next_line(&self) -> String {
-        self.lines.recv_timeout(WAIT).unwrap_or_else(|e| panic!("no line within {WAIT:?}: {e}"))
+        self.lines
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|e| panic!("no line within {WAIT:?}: {e}"))
     }
 
     fn wait_exit(&mut self) -> Option<i32> {
@@ -68,7 +70,9 @@ impl Drop for Running {
 
 fn sequence(line: &str) -> u64 {
     let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-    v["sequence"].as_u64().unwrap_or_else(|| panic!("no sequence: {line}"))
+    v["sequence"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no sequence: {line}"))
 }
 
 fn publish(dir: &Path, payload: &str) {
@@ -106,15 +110,28 @@ fn lease_exit_codes() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let ok = skope(dir.path(), &["lease", "job", "--ttl", "2s", "--", "true"]).status();
     assert_eq!(ok.ok().and_then(|s| s.code()), Some(0));
-    let failed = skope(dir.path(), &["lease", "job", "--ttl", "2s", "--", "sh", "-c", "exit 7"]).status();
+    let failed = skope(
+        dir.path(),
+        &["lease", "job", "--ttl", "2s", "--", "sh", "-c", "exit 7"],
+    )
+    .status();
     assert_eq!(failed.ok().and_then(|s| s.code()), Some(7));
 
     // While one process holds the lease, another is refused with exit code 3.
     let holder = Running::start(dir.path(), &["lease", "leader", "--ttl", "5s"]);
     assert!(holder.next_line().contains("\"acquired\""));
-    let refused = skope(dir.path(), &["lease", "leader", "--ttl", "5s", "--", "true"]).output();
+    let refused = skope(
+        dir.path(),
+        &["lease", "leader", "--ttl", "5s", "--", "true"],
+    )
+    .output();
     let refused = refused.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(refused.status.code(), Some(3), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert_eq!(
+        refused.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
     assert!(String::from_utf8_lossy(&refused.stderr).contains("lease not acquired"));
 }
 
@@ -125,7 +142,10 @@ fn lease_lost_when_the_owning_process_dies_stops_the_command() {
     // The owner of the data dir (it serves the node); the lease holder is a guest.
     let mut owner = Running::start(dir.path(), &["subscribe", "orders"]);
     owner.next_line();
-    let mut holder = Running::start(dir.path(), &["lease", "leader", "--ttl", "2s", "--", "sleep", "60"]);
+    let mut holder = Running::start(
+        dir.path(),
+        &["lease", "leader", "--ttl", "2s", "--", "sleep", "60"],
+    );
     assert!(holder.next_line().contains("\"acquired\""));
     // Leases live in the node's memory: when the owner dies, they die with it. The holder
     // reconnects (taking the data dir over), its renewal is refused, and it stops `sleep`.

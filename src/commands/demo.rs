@@ -17,7 +17,10 @@ pub async fn run(mut global: Global) -> Result<ExitCode> {
     let tmp = match global.data_dir {
         Some(_) => None,
         None => {
-            let t = tempfile::Builder::new().prefix("skope-demo-").tempdir().wrap_err("temp dir")?;
+            let t = tempfile::Builder::new()
+                .prefix("skope-demo-")
+                .tempdir()
+                .wrap_err("temp dir")?;
             global.data_dir = Some(t.path().to_path_buf());
             Some(t)
         }
@@ -25,9 +28,25 @@ pub async fn run(mut global: Global) -> Result<ExitCode> {
     let session = connect::open(&global)?;
     demo::seed(&session.client, session.store, HISTORY).await?;
     let producer = tokio::spawn(demo::live(session.client.clone(), session.store));
-    eprintln!("skope demo: live traffic into {} (Ctrl-C to stop)", demo::SPACES.iter().map(|s| s.0).collect::<Vec<_>>().join(", "));
-    let offsets = demo::SPACES.iter().map(|(s, _)| ((*s).to_owned(), LexKey::default())).collect();
-    let mut tail = session.client.follow(session.store, Consume { offsets, ..Consume::default() });
+    eprintln!(
+        "skope demo: live traffic into {} (Ctrl-C to stop)",
+        demo::SPACES
+            .iter()
+            .map(|s| s.0)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let offsets = demo::SPACES
+        .iter()
+        .map(|(s, _)| ((*s).to_owned(), LexKey::default()))
+        .collect();
+    let mut tail = session.client.follow_spaces(
+        session.store,
+        Consume {
+            offsets,
+            ..Consume::default()
+        },
+    );
     let mut out = Out::new(true);
     let ctrl_c = tokio::signal::ctrl_c();
     let mut ctrl_c = std::pin::pin!(ctrl_c);

@@ -92,8 +92,15 @@ async fn snapshot(
         .await?;
     let deadline = tokio::time::Instant::now() + SNAPSHOT_WAIT;
     loop {
-        let complete = seen.lock().map(|m| names.iter().all(|n| m.contains_key(n))).unwrap_or(true);
-        if complete || tokio::time::timeout_at(deadline, notify.notified()).await.is_err() {
+        let complete = seen
+            .lock()
+            .map(|m| names.iter().all(|n| m.contains_key(n)))
+            .unwrap_or(true);
+        if complete
+            || tokio::time::timeout_at(deadline, notify.notified())
+                .await
+                .is_err()
+        {
             break;
         }
     }

@@ -21,7 +21,7 @@ pub async fn run(s: &Session, a: LeaseArgs) -> Result<ExitCode> {
     s.check_writable("acquire a lease")?;
     let lease = match s.client.acquire_lease(s.store, &a.key, a.ttl).await {
         Ok(l) => l,
-        Err(e) if e.is_lease_not_acquired() => {
+        Err(e) if e.kind() == skope_client::ErrorKind::LeaseNotAcquired => {
             eprintln!("skope: {e}");
             return Ok(ExitCode::from(EXIT_NOT_ACQUIRED));
         }
@@ -29,7 +29,7 @@ pub async fn run(s: &Session, a: LeaseArgs) -> Result<ExitCode> {
     };
     let mut out = Out::new(true);
     out.line(&serde_json::json!({"key": a.key, "holder": lease.holder(), "ttl_seconds": lease.ttl().as_secs(), "state": "acquired"}).to_string())?;
-    let lost = lease.lost();
+    let lost = lease.token();
     let code = if a.command.is_empty() {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => ExitCode::SUCCESS,
@@ -41,12 +41,14 @@ pub async fn run(s: &Session, a: LeaseArgs) -> Result<ExitCode> {
     } else {
         run_command(&a, lost).await?
     };
-    lease.release().await;
+    let _ = lease.release().await;
     Ok(code)
 }
 
 async fn run_command(a: &LeaseArgs, lost: tokio_util::sync::CancellationToken) -> Result<ExitCode> {
-    let Some((program, args)) = a.command.split_first() else { bail!("empty command") };
+    let Some((program, args)) = a.command.split_first() else {
+        bail!("empty command")
+    };
     let mut child = tokio::process::Command::new(program)
         .args(args)
         .kill_on_drop(true)
@@ -72,7 +74,10 @@ async fn run_command(a: &LeaseArgs, lost: tokio_util::sync::CancellationToken) -
 /// SIGTERM, a grace period, then SIGKILL.
 async fn stop(child: &mut tokio::process::Child) {
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGTERM,
+        );
         if tokio::time::timeout(STOP_GRACE, child.wait()).await.is_ok() {
             return;
         }

@@ -18,7 +18,10 @@ pub struct Out {
 
 impl Out {
     pub fn new(line_flush: bool) -> Self {
-        Out { w: BufWriter::with_capacity(64 * 1024, io::stdout()), line_flush }
+        Out {
+            w: BufWriter::with_capacity(64 * 1024, io::stdout()),
+            line_flush,
+        }
     }
 
     /// Write one line; `Ok(false)` when the reader went away.
@@ -28,8 +31,15 @@ impl Out {
 
     /// Write raw bytes plus a newline; `Ok(false)` when the reader went away.
     pub fn bytes_line(&mut self, bytes: &[u8]) -> io::Result<bool> {
-        let r = self.w.write_all(bytes).and_then(|()| self.w.write_all(b"\n"));
-        let r = if self.line_flush { r.and_then(|()| self.w.flush()) } else { r };
+        let r = self
+            .w
+            .write_all(bytes)
+            .and_then(|()| self.w.write_all(b"\n"));
+        let r = if self.line_flush {
+            r.and_then(|()| self.w.flush())
+        } else {
+            r
+        };
         closed_pipe_is_ok(r)
     }
 

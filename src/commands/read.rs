@@ -56,14 +56,25 @@ fn write_entry(out: &mut Out, e: &Entry, format: Format) -> Result<bool> {
 /// `seq  time  segment  size  payload-preview` for humans.
 pub fn text_line(e: &Entry) -> String {
     let time = humantime::format_rfc3339_millis(
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(e.timestamp).unwrap_or(0)),
+        std::time::UNIX_EPOCH
+            + std::time::Duration::from_millis(u64::try_from(e.timestamp).unwrap_or(0)),
     );
     let payload = e.payload_bytes();
     let preview: String = match std::str::from_utf8(payload) {
-        Ok(t) => t.chars().map(|c| if c.is_control() { ' ' } else { c }).take(120).collect(),
+        Ok(t) => t
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(120)
+            .collect(),
         Err(_) => format!("<{} bytes binary>", payload.len()),
     };
-    format!("{:>8}  {time}  {}/{}  {:>6}B  {preview}", e.sequence, e.space, e.segment, payload.len())
+    format!(
+        "{:>8}  {time}  {}/{}  {:>6}B  {preview}",
+        e.sequence,
+        e.space,
+        e.segment,
+        payload.len()
+    )
 }
 
 fn open_stream(s: &Session, a: &ConsumeArgs) -> Result<EntryStream> {
@@ -94,14 +105,21 @@ fn open_stream(s: &Session, a: &ConsumeArgs) -> Result<EntryStream> {
                 .ok_or_else(|| eyre!("--offset is not a space offset"))?;
             offsets.insert(parts.space, offset);
         }
-        let req = Consume { min_timestamp, max_timestamp, offsets, limit };
+        let req = Consume {
+            min_timestamp,
+            max_timestamp,
+            offsets,
+            limit,
+        };
         return Ok(if a.follow {
-            s.client.follow(s.store, req)
+            s.client.follow_spaces(s.store, req)
         } else {
             s.client.consume(s.store, req)
         });
     }
-    let Some(space) = a.space.clone() else { bail!("give a SPACE (or --spaces A,B)") };
+    let Some(space) = a.space.clone() else {
+        bail!("give a SPACE (or --spaces A,B)")
+    };
     match a.segment.clone() {
         Some(segment) => {
             if !offset.is_empty() {
@@ -126,7 +144,13 @@ fn open_stream(s: &Session, a: &ConsumeArgs) -> Result<EntryStream> {
             if a.from_seq.is_some() || a.to_seq.is_some() {
                 bail!("--from-seq/--to-seq need a SEGMENT");
             }
-            let req = ConsumeSpace { space, min_timestamp, max_timestamp, offset, limit };
+            let req = ConsumeSpace {
+                space,
+                min_timestamp,
+                max_timestamp,
+                offset,
+                limit,
+            };
             Ok(if a.follow {
                 s.client.follow_space(s.store, req)
             } else {

@@ -19,7 +19,11 @@ pub async fn run(s: &Session, space: &str, segment: Option<&str>) -> Result<Exit
         let _ = tx.try_send(st);
     });
     let sub = match segment {
-        Some(seg) => s.client.subscribe_to_segment(s.store, space, seg, handler).await?,
+        Some(seg) => {
+            s.client
+                .subscribe_to_segment(s.store, space, seg, handler)
+                .await?
+        }
         None => s.client.subscribe_to_space(s.store, space, handler).await?,
     };
     let mut out = Out::new(true);

@@ -26,9 +26,13 @@ pub async fn produce(s: &Session, a: ProduceArgs) -> Result<ExitCode> {
         if line.trim().is_empty() {
             continue;
         }
-        let (seq, record) =
-            jsonl::parse_record_line(&line).map_err(|e| color_eyre::eyre::eyre!("line {}: {e}", i + 1))?;
-        if seq.is_some() { with_seq += 1 } else { without_seq += 1 }
+        let (seq, record) = jsonl::parse_record_line(&line)
+            .map_err(|e| color_eyre::eyre::eyre!("line {}: {e}", i + 1))?;
+        if seq.is_some() {
+            with_seq += 1
+        } else {
+            without_seq += 1
+        }
         records.push(record);
     }
     if with_seq > 0 && without_seq > 0 && !a.append {
@@ -43,7 +47,12 @@ pub async fn produce(s: &Session, a: ProduceArgs) -> Result<ExitCode> {
             r.sequence = tail + 1 + i as u64;
         }
     }
-    let mut statuses = s.client.produce(s.store, &a.space, &a.segment, futures::stream::iter(records));
+    let mut statuses = s.client.produce(
+        s.store,
+        &a.space,
+        &a.segment,
+        futures::stream::iter(records),
+    );
     let mut out = Out::new(true);
     while let Some(st) = statuses.next().await {
         out.line(&jsonl::status_line(&st?))?;
@@ -57,7 +66,9 @@ pub async fn publish(s: &Session, a: PublishArgs) -> Result<ExitCode> {
         (Some(p), _) => p.clone().into_bytes(),
         (None, Some(path)) if path.as_os_str() == "-" => {
             let mut buf = Vec::new();
-            std::io::stdin().read_to_end(&mut buf).wrap_err("cannot read stdin")?;
+            std::io::stdin()
+                .read_to_end(&mut buf)
+                .wrap_err("cannot read stdin")?;
             buf
         }
         (None, Some(path)) => {
@@ -66,7 +77,10 @@ pub async fn publish(s: &Session, a: PublishArgs) -> Result<ExitCode> {
         (None, None) => bail!("give a PAYLOAD or --file"),
     };
     let metadata: Metadata = a.meta.into_iter().collect();
-    let status = s.client.publish(s.store, &a.space, &a.segment, payload, metadata).await?;
+    let status = s
+        .client
+        .publish(s.store, &a.space, &a.segment, payload, metadata)
+        .await?;
     Out::new(true).line(&jsonl::status_line(&status))?;
     Ok(ExitCode::SUCCESS)
 }
