@@ -132,3 +132,89 @@ fn errors_are_one_line_and_non_zero() {
         .success()
         .stdout("");
 }
+
+#[test]
+fn consume_options_map_to_the_protocol() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for i in 1..=5 {
+        skope(dir.path())
+            .args(["publish", "s1", "a", &format!("{{\"i\":{i}}}")])
+            .assert()
+            .success();
+        skope(dir.path())
+            .args(["publish", "s2", "b", &format!("text {i}")])
+            .assert()
+            .success();
+    }
+    let seqs = |args: &[&str]| -> Vec<u64> {
+        let out = skope(dir.path()).args(args).assert().success();
+        lines(&out.get_output().stdout)
+            .iter()
+            .filter_map(|e| e["sequence"].as_u64())
+            .collect()
+    };
+    assert_eq!(
+        seqs(&["consume", "s1", "a", "--from-seq", "2", "--to-seq", "4"]),
+        [2, 3, 4]
+    );
+    assert_eq!(
+        seqs(&["consume", "s1", "a", "--from-seq", "2", "--limit", "2"]),
+        [2, 3]
+    );
+    assert_eq!(
+        seqs(&["consume", "s1", "a", "--from-seq", "4", "--to-seq", "1"]),
+        Vec::<u64>::new()
+    );
+
+    let all = skope(dir.path()).args(["consume", "s1"]).assert().success();
+    let all = lines(&all.get_output().stdout);
+    assert_eq!(all.len(), 5);
+    // Time bounds: from is exclusive, to inclusive.
+    let t2 = all[1]["timestamp"].as_i64().unwrap_or_default().to_string();
+    let t4 = all[3]["timestamp"].as_i64().unwrap_or_default().to_string();
+    let by_time = seqs(&["consume", "s1", "a", "--from-time", &t2, "--to-time", &t4]);
+    assert!(
+        by_time.iter().all(|s| (3..=4).contains(s)) && by_time.contains(&4),
+        "{by_time:?}"
+    );
+    // Resume a space read after an entry's offset.
+    let offset = all[1]["offset"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(seqs(&["consume", "s1", "--offset", &offset]), [3, 4, 5]);
+    // Several spaces merged by time.
+    let merged = skope(dir.path())
+        .args(["consume", "--spaces", "s1,s2"])
+        .assert()
+        .success();
+    let merged = lines(&merged.get_output().stdout);
+    assert_eq!(merged.len(), 10);
+    let ts: Vec<i64> = merged
+        .iter()
+        .filter_map(|e| e["timestamp"].as_i64())
+        .collect();
+    assert!(
+        ts.windows(2).all(|w| w[0] <= w[1]),
+        "not time-ordered: {ts:?}"
+    );
+    // Formats.
+    skope(dir.path())
+        .args(["consume", "s2", "b", "--format", "raw", "--limit", "2"])
+        .assert()
+        .success()
+        .stdout("text 1\ntext 2\n");
+    skope(dir.path())
+        .args(["consume", "s1", "a", "--format", "text", "--limit", "1"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("s1/a").and(predicate::str::contains(r#"{"i":1}"#)));
+    // Bad arguments are refused before anything runs.
+    skope(dir.path())
+        .args(["consume", "s1", "--offset", "zz"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("--offset"));
+    skope(dir.path())
+        .args(["consume", "s1", "--from-seq", "2"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("SEGMENT"));
+}
