@@ -20,12 +20,21 @@ pub struct StreamControl {
     pub err: Option<String>,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct Wire<'a> {
-    #[serde(rename = "type", borrow)]
+    #[serde(rename = "type")]
     kind: std::borrow::Cow<'a, str>,
-    #[serde(default, skip_serializing_if = "Option::is_none", borrow)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     err: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// What Go's receiver decodes a payload into (`wskit` `ErrorMessage`).
+#[derive(Deserialize)]
+struct GoWire {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default)]
+    err: String,
 }
 
 const PREFIX: &str = "mux::";
@@ -72,28 +81,31 @@ impl StreamControl {
         crate::gojson::to_vec(&wire).unwrap_or_default()
     }
 
-    /// Recognise a control message: a JSON object whose string `type` starts with `mux::`.
-    /// Anything else (including undecodable bytes) is application data: `None`.
+    /// Recognise a control message: a payload that Go's `json.Unmarshal` decodes into
+    /// `ErrorMessage{Type, Err}` (keys case-insensitive, escapes resolved, `null` = empty) with
+    /// a `type` starting with `mux::`. Anything else (including undecodable bytes) is
+    /// application data: `None`.
     #[must_use]
     pub fn detect(payload: &[u8]) -> Option<Self> {
-        // Cheap pre-check: entries and records never contain this marker outside a string
-        // value, and base64 payloads can't contain `:`.
+        // Cheap pre-check: the marker appears literally, unless hidden behind a `\u` escape.
         let trimmed = payload.trim_ascii_start();
-        if trimmed.first() != Some(&b'{') || !contains(payload, b"mux::") {
+        if trimmed.first() != Some(&b'{')
+            || !(contains(payload, b"mux::") || contains(payload, b"\\u"))
+        {
             return None;
         }
-        let wire: Wire<'_> = serde_json::from_slice(payload).ok()?;
+        let wire: GoWire = crate::godecode::from_slice(payload).ok()?;
         if !wire.kind.starts_with(PREFIX) {
             return None;
         }
-        let kind = match wire.kind.as_ref() {
+        let kind = match wire.kind.as_str() {
             "mux::close" => ControlKind::Close,
             "mux::error" => ControlKind::Error,
-            other => ControlKind::Other(other.to_owned()),
+            _ => ControlKind::Other(wire.kind),
         };
         Some(StreamControl {
             kind,
-            err: wire.err.map(|e| e.into_owned()).filter(|e| !e.is_empty()),
+            err: (!wire.err.is_empty()).then_some(wire.err),
         })
     }
 
@@ -125,6 +137,32 @@ mod tests {
         assert_eq!(
             StreamControl::close_with("sequence gap: expected 4, got 7").encode(),
             br#"{"type":"mux::close","err":"sequence gap: expected 4, got 7"}"#
+        );
+    }
+
+    /// Go decodes the payload into `ErrorMessage` with `json.Unmarshal`: keys fold, escapes
+    /// resolve, `null` is empty.
+    #[test]
+    fn detects_like_go() {
+        assert_eq!(
+            StreamControl::detect(br#"{"Type":"mux::close"}"#),
+            Some(StreamControl::close())
+        );
+        assert_eq!(
+            StreamControl::detect(br#"{"type":"mux\u003a:close","ERR":"x"}"#),
+            Some(StreamControl::close_with("x"))
+        );
+        assert_eq!(
+            StreamControl::detect(br#"{"type":"mux::error","err":null}"#),
+            Some(StreamControl::error(""))
+        );
+        assert_eq!(
+            StreamControl::detect(br#"{"type":"mux::close","err":5}"#),
+            None
+        );
+        assert_eq!(
+            StreamControl::detect(br#"{"sequence":1,"payload":"bXV4Ojo=","space":"mux::"}"#),
+            None
         );
     }
 

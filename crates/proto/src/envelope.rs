@@ -8,7 +8,6 @@ use crate::messages::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
 const PREFIX: &str = "streamkit://api/v1/";
 
@@ -77,7 +76,7 @@ macro_rules! registry {
 
             fn decode_content(name: &str, discriminator: &str, raw: &str) -> Result<Self, EnvelopeError> {
                 match name {
-                    $($name => decode_as(discriminator, stringify!($variant), raw).map(Message::$variant),)*
+                    $($name => decode_as(discriminator, raw).map(Message::$variant),)*
                     _ => Err(EnvelopeError::NotRegistered(discriminator.to_owned())),
                 }
             }
@@ -128,33 +127,49 @@ impl Message {
         out
     }
 
-    /// Decode an envelope, with the error texts of `fgrzl/json` polymorphic.
+    /// Decode an envelope, with the semantics and error texts of `fgrzl/json` polymorphic over
+    /// Go's `encoding/json`: the `$type`/`content` keys are map keys (exact, last one wins);
+    /// the content is decoded like `json.Unmarshal` does (see [`decode_bare`]).
     ///
     /// # Errors
     /// See [`EnvelopeError`].
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let value: &RawValue =
-            serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, &e))?;
-        let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(value.get())
-            .map_err(|_| {
-                EnvelopeError::NotObject(format!(
+        crate::gosyntax::check_valid(bytes).map_err(EnvelopeError::Syntax)?;
+        let text = crate::godecode::lossy_utf8(bytes);
+        let top = text.trim_matches([' ', '\t', '\r', '\n']);
+        let members = match top.as_bytes().first() {
+            Some(b'{') => crate::godecode::members(top),
+            // `null` into a map leaves it nil: no `$type`.
+            Some(b'n') => Vec::new(),
+            _ => {
+                return Err(EnvelopeError::NotObject(format!(
                     "json: cannot unmarshal {} into Go value of type map[string]jsontext.Value",
-                    json_kind(value.get())
-                ))
-            })?;
-        let Some(ty) = map.get("$type") else {
+                    json_kind(top)
+                )));
+            }
+        };
+        let last = |key: &str| {
+            members
+                .iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| *v)
+        };
+        let Some(ty) = last("$type") else {
             return Err(EnvelopeError::MissingType);
         };
-        let discriminator: String =
-            serde_json::from_str(ty.get()).map_err(|_| EnvelopeError::EmptyType)?;
+        let discriminator = match ty.as_bytes().first() {
+            Some(b'"') => crate::godecode::unquote(ty),
+            _ => String::new(),
+        };
         if discriminator.is_empty() {
             return Err(EnvelopeError::EmptyType);
         }
         let Some(name) = discriminator.strip_prefix(PREFIX) else {
             return Err(EnvelopeError::NotRegistered(discriminator));
         };
-        let content = match map.get("content") {
-            Some(c) if c.get().trim() != "null" => *c,
+        let content = match last("content") {
+            Some(c) if !c.starts_with('n') => c,
             _ => {
                 // Check registration first: an unknown type reports that, not the content.
                 return match Message::decode_content(name, &discriminator, "{}") {
@@ -163,63 +178,17 @@ impl Message {
                 };
             }
         };
-        Message::decode_content(name, &discriminator, content.get())
+        Message::decode_content(name, &discriminator, content)
     }
 }
 
-fn decode_as<T: DeserializeOwned>(
-    discriminator: &str,
-    go_type: &str,
-    raw: &str,
-) -> Result<T, EnvelopeError> {
-    let mut de = serde_json::Deserializer::from_str(raw);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        EnvelopeError::Content(discriminator.to_owned(), go_unmarshal_text(go_type, &e))
-    })
-}
-
-/// Rebuild Go's `json: cannot unmarshal X into Go struct field T.f of type G` from serde's error.
-fn go_unmarshal_text(go_type: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    let inner = e.inner().to_string();
-    let path = e.path().to_string();
-    if let Some(rest) = inner.strip_prefix("invalid type: ") {
-        let got = rest.split([',', ' ']).next().unwrap_or("");
-        let got = match got {
-            "integer" | "floating" => "number",
-            "string" => "string",
-            "boolean" => "bool",
-            "sequence" => "array",
-            "map" => "object",
-            other => other,
-        };
-        let expected = rest.rsplit("expected ").next().unwrap_or("");
-        let go = go_field_type(expected);
-        return format!(
-            "json: cannot unmarshal {got} into Go struct field {go_type}.{path} of type {go}"
-        );
-    }
-    inner
-}
-
-fn go_field_type(serde_expected: &str) -> &'static str {
-    let e = serde_expected.split(" at line").next().unwrap_or("");
-    if e.contains("string") {
-        "string"
-    } else if e.contains("u64") {
-        "uint64"
-    } else if e.contains("i64") {
-        "int64"
-    } else if e.contains("bool") {
-        "bool"
-    } else if e.contains("map") {
-        "map[string]string"
-    } else {
-        "interface {}"
-    }
+fn decode_as<T: DeserializeOwned>(discriminator: &str, raw: &str) -> Result<T, EnvelopeError> {
+    crate::godecode::from_valid_str(raw)
+        .map_err(|e| EnvelopeError::Content(discriminator.to_owned(), e.0))
 }
 
 fn json_kind(raw: &str) -> &'static str {
-    match raw.trim_start().as_bytes().first() {
+    match raw.as_bytes().first() {
         Some(b'"') => "string",
         Some(b'[') => "array",
         Some(b't' | b'f') => "bool",
@@ -228,20 +197,23 @@ fn json_kind(raw: &str) -> &'static str {
     }
 }
 
-fn syntax_error(bytes: &[u8], e: &serde_json::Error) -> EnvelopeError {
-    if e.is_eof() || bytes.trim_ascii().is_empty() {
-        EnvelopeError::Syntax("unexpected end of JSON input".to_owned())
-    } else {
-        EnvelopeError::Syntax(format!("invalid character in JSON input: {e}"))
-    }
-}
-
-/// Decode a bare (non-enveloped) payload of type `T`.
+/// Decode a bare (non-enveloped) payload of type `T` as Go's `json.Unmarshal` would: `null`
+/// fields left at zero, repeated keys applied in order, invalid UTF-8 and lone surrogates
+/// replaced by U+FFFD, integers strictly parsed, keys matched case-insensitively, Go's error
+/// texts. Canonical payloads (plain lower-case keys) take a fast strict path.
 ///
 /// # Errors
-/// The serde error text.
+/// Go's error text (syntax error, `json: cannot unmarshal …`, or a field decoder's own error
+/// such as `illegal base64 data at input byte 0`), carried in a `serde_json::Error`.
 pub fn decode_bare<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
-    serde_json::from_slice(bytes)
+    // Hot path (every Record and Entry): when all keys are plain lower-case and there is no
+    // array, what serde_json accepts strictly, Go decodes to the same value.
+    if crate::godecode::plain_keys(bytes)
+        && let Ok(v) = serde_json::from_slice(bytes)
+    {
+        return Ok(v);
+    }
+    crate::godecode::from_slice(bytes).map_err(|e| serde::de::Error::custom(e.0))
 }
 
 /// Encode a bare payload as Go would.
@@ -296,6 +268,44 @@ mod tests {
             "failed to unmarshal envelope: json: cannot unmarshal string into Go value of type map[string]jsontext.Value"
         );
         assert_eq!(err(""), "unexpected end of JSON input");
+    }
+
+    /// Go `encoding/json` behaviour the server applies to requests (verified with go1.19).
+    #[test]
+    fn go_decoding_rules() {
+        assert_eq!(
+            err("hello"),
+            "invalid character 'h' looking for beginning of value"
+        );
+        assert_eq!(
+            err("{\"$type\":1 2}"),
+            "invalid character '2' after object key:value pair"
+        );
+        assert_eq!(err("null"), "missing $type field in envelope");
+        assert_eq!(
+            err("[1]"),
+            "failed to unmarshal envelope: json: cannot unmarshal array into Go value of type map[string]jsontext.Value"
+        );
+        assert_eq!(
+            err(r#"{"$type":"streamkit://api/v1/consume_segment","content":{"min_sequence":-1}}"#),
+            r#"failed to unmarshal content for "streamkit://api/v1/consume_segment": json: cannot unmarshal number -1 into Go struct field ConsumeSegment.min_sequence of type uint64"#
+        );
+        assert_eq!(
+            err(r#"{"$type":"streamkit://api/v1/consume_space","content":{"offset":"zz"}}"#),
+            r#"failed to unmarshal content for "streamkit://api/v1/consume_space": cannot decode hex string: encoding/hex: invalid byte: U+007A 'z'"#
+        );
+        // Keys of the content match case-insensitively, `null` leaves the zero value, the last
+        // of repeated keys wins; the envelope's own keys are exact and the last one wins.
+        let m = Message::decode(
+            br#"{"$type":"x","$type":"streamkit://api/v1/peek","content":{"SPACE":"a","segment":null,"space":"b"}}"#,
+        );
+        assert_eq!(
+            m,
+            Ok(Message::Peek(Peek {
+                space: "b".into(),
+                segment: String::new()
+            }))
+        );
     }
 
     #[test]

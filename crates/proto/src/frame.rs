@@ -240,15 +240,15 @@ impl<'de> Deserialize<'de> for RawFrame<'de> {
                 };
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     let k = key.as_ref();
-                    if k.eq_ignore_ascii_case("ControlType") {
+                    if crate::godecode::fold_eq(k, "ControlType") {
                         f.control_type = map.next_value::<Option<Cow<'de, str>>>()?;
-                    } else if k.eq_ignore_ascii_case("store_id") {
+                    } else if crate::godecode::fold_eq(k, "store_id") {
                         f.store_id = map.next_value::<Option<Cow<'de, str>>>()?;
-                    } else if k.eq_ignore_ascii_case("channel_id") {
+                    } else if crate::godecode::fold_eq(k, "channel_id") {
                         f.channel_id = map.next_value::<Option<Cow<'de, str>>>()?;
-                    } else if k.eq_ignore_ascii_case("payload") {
+                    } else if crate::godecode::fold_eq(k, "payload") {
                         f.payload = map.next_value::<Option<Cow<'de, str>>>()?;
-                    } else if k.eq_ignore_ascii_case("trace_context") {
+                    } else if crate::godecode::fold_eq(k, "trace_context") {
                         f.trace_context = map
                             .next_value::<Option<BTreeMap<String, String>>>()?
                             .unwrap_or_default();
@@ -279,6 +279,26 @@ mod tests {
     fn lowercase_keys_decode() {
         let f = Frame::decode(br#"{"controltype":"ping","store_id":"00000000-0000-0000-0000-000000000000","channel_id":"00000000-0000-0000-0000-000000000000","payload":null}"#);
         assert_eq!(f.map(|f| f.control_type), Ok(ControlType::Ping));
+    }
+
+    /// Go's base64 decoder ignores newlines and non-zero trailing bits; its error names the
+    /// offending byte.
+    #[test]
+    fn payload_base64_like_go() {
+        let f = |p: &str| {
+            Frame::decode(format!(r#"{{"ControlType":"data","store_id":"00000000-0000-0000-0000-000000000001","channel_id":"c31b96d0-c764-44a3-84dd-d28ec7ebb389","payload":"{p}"}}"#).as_bytes())
+                .map(|f| f.payload)
+        };
+        assert_eq!(f("eB=="), Ok(Some(b"x".to_vec())));
+        assert_eq!(f("eA\\n=="), Ok(Some(b"x".to_vec())));
+        assert_eq!(
+            f("eA"),
+            Err(FrameError::Base64(
+                "illegal base64 data at input byte 0".to_owned()
+            ))
+        );
+        let k = Frame::decode("{\"controltype\":\"ping\",\"\u{17f}tore_id\":\"00000000-0000-0000-0000-000000000001\"}".as_bytes());
+        assert_eq!(k.map(|f| f.store_id.as_u128()), Ok(1));
     }
 
     #[test]

@@ -7,7 +7,9 @@ pub mod control;
 pub mod envelope;
 pub mod errors;
 pub mod frame;
+mod godecode;
 pub mod gojson;
+mod gosyntax;
 pub mod lexkey;
 pub mod messages;
 
