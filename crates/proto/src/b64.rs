@@ -24,9 +24,7 @@ pub(crate) mod opt {
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Vec<u8>>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         let s: Option<std::borrow::Cow<'de, str>> = Option::deserialize(d)?;
         match s {
             None => Ok(None),

@@ -33,28 +33,19 @@ const PREFIX: &str = "mux::";
 impl StreamControl {
     #[must_use]
     pub fn close() -> Self {
-        StreamControl {
-            kind: ControlKind::Close,
-            err: None,
-        }
+        StreamControl { kind: ControlKind::Close, err: None }
     }
 
     #[must_use]
     pub fn close_with(err: impl Into<String>) -> Self {
         let err = err.into();
-        StreamControl {
-            kind: ControlKind::Close,
-            err: (!err.is_empty()).then_some(err),
-        }
+        StreamControl { kind: ControlKind::Close, err: (!err.is_empty()).then_some(err) }
     }
 
     #[must_use]
     pub fn error(err: impl Into<String>) -> Self {
         let err = err.into();
-        StreamControl {
-            kind: ControlKind::Error,
-            err: (!err.is_empty()).then_some(err),
-        }
+        StreamControl { kind: ControlKind::Error, err: (!err.is_empty()).then_some(err) }
     }
 
     /// Encode with Go's key order and escaping.
@@ -65,10 +56,7 @@ impl StreamControl {
             ControlKind::Error => "mux::error",
             ControlKind::Other(s) => s.as_str(),
         };
-        let wire = Wire {
-            kind: kind.into(),
-            err: self.err.as_deref().map(Into::into),
-        };
+        let wire = Wire { kind: kind.into(), err: self.err.as_deref().map(Into::into) };
         crate::gojson::to_vec(&wire).unwrap_or_default()
     }
 
@@ -91,10 +79,7 @@ impl StreamControl {
             "mux::error" => ControlKind::Error,
             other => ControlKind::Other(other.to_owned()),
         };
-        Some(StreamControl {
-            kind,
-            err: wire.err.map(|e| e.into_owned()).filter(|e| !e.is_empty()),
-        })
+        Some(StreamControl { kind, err: wire.err.map(|e| e.into_owned()).filter(|e| !e.is_empty()) })
     }
 
     /// The error a reader surfaces for this control, or `None` for a clean end
@@ -130,19 +115,10 @@ mod tests {
 
     #[test]
     fn detects_only_mux_types() {
-        assert_eq!(
-            StreamControl::detect(br#"{"type":"mux::close"}"#),
-            Some(StreamControl::close())
-        );
-        assert_eq!(
-            StreamControl::detect(br#"{"type":"other","err":"mux::x"}"#),
-            None
-        );
+        assert_eq!(StreamControl::detect(br#"{"type":"mux::close"}"#), Some(StreamControl::close()));
+        assert_eq!(StreamControl::detect(br#"{"type":"other","err":"mux::x"}"#), None);
         assert_eq!(StreamControl::detect(br#""mux::close""#), None);
         let e = StreamControl::detect(br#"{"type":"mux::error","err":"access denied"}"#);
-        assert_eq!(
-            e.and_then(|e| e.reader_error()).as_deref(),
-            Some("remote error: access denied")
-        );
+        assert_eq!(e.and_then(|e| e.reader_error()).as_deref(), Some("remote error: access denied"));
     }
 }

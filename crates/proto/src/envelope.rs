@@ -6,8 +6,8 @@ use crate::messages::{
     SegmentStatus, SubscribeToSegmentStatus, SubscribeWorkers, WorkerInventory,
     WorkerInventoryNotification,
 };
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::value::RawValue;
 
 const PREFIX: &str = "streamkit://api/v1/";
@@ -133,20 +133,17 @@ impl Message {
     /// # Errors
     /// See [`EnvelopeError`].
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
-        let value: &RawValue =
-            serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, &e))?;
-        let map: std::collections::BTreeMap<String, &RawValue> = serde_json::from_str(value.get())
-            .map_err(|_| {
+        let value: &RawValue = serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, &e))?;
+        let map: std::collections::BTreeMap<String, &RawValue> =
+            serde_json::from_str(value.get()).map_err(|_| {
                 EnvelopeError::NotObject(format!(
                     "json: cannot unmarshal {} into Go value of type map[string]jsontext.Value",
                     json_kind(value.get())
                 ))
             })?;
-        let Some(ty) = map.get("$type") else {
-            return Err(EnvelopeError::MissingType);
-        };
-        let discriminator: String =
-            serde_json::from_str(ty.get()).map_err(|_| EnvelopeError::EmptyType)?;
+        let Some(ty) = map.get("$type") else { return Err(EnvelopeError::MissingType) };
+        let discriminator: String = serde_json::from_str(ty.get())
+            .map_err(|_| EnvelopeError::EmptyType)?;
         if discriminator.is_empty() {
             return Err(EnvelopeError::EmptyType);
         }
@@ -167,15 +164,10 @@ impl Message {
     }
 }
 
-fn decode_as<T: DeserializeOwned>(
-    discriminator: &str,
-    go_type: &str,
-    raw: &str,
-) -> Result<T, EnvelopeError> {
+fn decode_as<T: DeserializeOwned>(discriminator: &str, go_type: &str, raw: &str) -> Result<T, EnvelopeError> {
     let mut de = serde_json::Deserializer::from_str(raw);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        EnvelopeError::Content(discriminator.to_owned(), go_unmarshal_text(go_type, &e))
-    })
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| EnvelopeError::Content(discriminator.to_owned(), go_unmarshal_text(go_type, &e)))
 }
 
 /// Rebuild Go's `json: cannot unmarshal X into Go struct field T.f of type G` from serde's error.
@@ -194,9 +186,7 @@ fn go_unmarshal_text(go_type: &str, e: &serde_path_to_error::Error<serde_json::E
         };
         let expected = rest.rsplit("expected ").next().unwrap_or("");
         let go = go_field_type(expected);
-        return format!(
-            "json: cannot unmarshal {got} into Go struct field {go_type}.{path} of type {go}"
-        );
+        return format!("json: cannot unmarshal {got} into Go struct field {go_type}.{path} of type {go}");
     }
     inner
 }
@@ -255,38 +245,17 @@ mod tests {
     use super::*;
 
     fn err(s: &str) -> String {
-        Message::decode(s.as_bytes())
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default()
+        Message::decode(s.as_bytes()).err().map(|e| e.to_string()).unwrap_or_default()
     }
 
     #[test]
     fn go_error_texts() {
-        assert_eq!(
-            err(r#"{"$type":"streamkit://api/v1/nope","content":{}}"#),
-            r#"type "streamkit://api/v1/nope" is not registered"#
-        );
-        assert_eq!(
-            err(r#"{"$type":"streamkit://api/v1/peek","content":{"space":"a","#),
-            "unexpected end of JSON input"
-        );
-        assert_eq!(
-            err(r#"{"content":{"space":"a","segment":"s"}}"#),
-            "missing $type field in envelope"
-        );
-        assert_eq!(
-            err(r#"{"$type":"","content":{}}"#),
-            "empty $type discriminator"
-        );
-        assert_eq!(
-            err(r#"{"$type":"streamkit://api/v1/peek"}"#),
-            r#"missing content for type: "streamkit://api/v1/peek""#
-        );
-        assert_eq!(
-            err(r#"{"$type":"streamkit://api/v1/peek","content":null}"#),
-            r#"missing content for type: "streamkit://api/v1/peek""#
-        );
+        assert_eq!(err(r#"{"$type":"streamkit://api/v1/nope","content":{}}"#), r#"type "streamkit://api/v1/nope" is not registered"#);
+        assert_eq!(err(r#"{"$type":"streamkit://api/v1/peek","content":{"space":"a","#), "unexpected end of JSON input");
+        assert_eq!(err(r#"{"content":{"space":"a","segment":"s"}}"#), "missing $type field in envelope");
+        assert_eq!(err(r#"{"$type":"","content":{}}"#), "empty $type discriminator");
+        assert_eq!(err(r#"{"$type":"streamkit://api/v1/peek"}"#), r#"missing content for type: "streamkit://api/v1/peek""#);
+        assert_eq!(err(r#"{"$type":"streamkit://api/v1/peek","content":null}"#), r#"missing content for type: "streamkit://api/v1/peek""#);
         assert_eq!(
             err(r#"{"$type":"streamkit://api/v1/peek","content":{"space":5}}"#),
             r#"failed to unmarshal content for "streamkit://api/v1/peek": json: cannot unmarshal number into Go struct field Peek.space of type string"#
@@ -300,10 +269,7 @@ mod tests {
 
     #[test]
     fn encodes_in_go_order() {
-        let m = Message::Peek(Peek {
-            space: "orders".into(),
-            segment: "eu-7".into(),
-        });
+        let m = Message::Peek(Peek { space: "orders".into(), segment: "eu-7".into() });
         assert_eq!(
             String::from_utf8(m.encode()).unwrap_or_default(),
             r#"{"$type":"streamkit://api/v1/peek","content":{"space":"orders","segment":"eu-7"}}"#

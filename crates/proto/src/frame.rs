@@ -4,8 +4,8 @@
 //! Keys are matched case-insensitively on decode, as Go does (`controltype` works).
 
 use crate::b64;
-use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -145,26 +145,14 @@ impl Frame {
             }
         }
         out.push_str(",\"store_id\":\"");
-        out.push_str(
-            self.store_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer()),
-        );
+        out.push_str(self.store_id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
         out.push_str("\",\"channel_id\":\"");
-        out.push_str(
-            self.channel_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer()),
-        );
+        out.push_str(self.channel_id.hyphenated().encode_lower(&mut Uuid::encode_buffer()));
         out.push_str("\",\"payload\":");
         match &self.payload {
             Some(p) => {
                 out.push('"');
-                base64::Engine::encode_string(
-                    &base64::engine::general_purpose::STANDARD,
-                    p,
-                    &mut out,
-                );
+                base64::Engine::encode_string(&base64::engine::general_purpose::STANDARD, p, &mut out);
                 out.push('"');
             }
             None => out.push_str("null"),
@@ -249,9 +237,8 @@ impl<'de> Deserialize<'de> for RawFrame<'de> {
                     } else if k.eq_ignore_ascii_case("payload") {
                         f.payload = map.next_value::<Option<Cow<'de, str>>>()?;
                     } else if k.eq_ignore_ascii_case("trace_context") {
-                        f.trace_context = map
-                            .next_value::<Option<BTreeMap<String, String>>>()?
-                            .unwrap_or_default();
+                        f.trace_context =
+                            map.next_value::<Option<BTreeMap<String, String>>>()?.unwrap_or_default();
                     } else {
                         map.next_value::<de::IgnoredAny>()?;
                     }
@@ -283,10 +270,7 @@ mod tests {
 
     #[test]
     fn bad_frames_fail() {
-        assert!(matches!(
-            Frame::decode(b"this is not json"),
-            Err(FrameError::Json(_))
-        ));
+        assert!(matches!(Frame::decode(b"this is not json"), Err(FrameError::Json(_))));
         let bad = br#"{"ControlType":"data","store_id":"00000000-0000-0000-0000-000000000001","channel_id":"c31b96d0-c764-44a3-84dd-d28ec7ebb389","payload":"!!!notbase64"}"#;
         assert!(matches!(Frame::decode(bad), Err(FrameError::Base64(_))));
         let bad = br#"{"ControlType":"data","store_id":"nope","channel_id":"c31b96d0-c764-44a3-84dd-d28ec7ebb389","payload":null}"#;

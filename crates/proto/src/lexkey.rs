@@ -97,9 +97,7 @@ impl LexKey {
     /// # Errors
     /// Text that is not hex, with Go's wording.
     pub fn from_hex(text: &str) -> Result<Self, LexKeyError> {
-        hex::decode(text)
-            .map(LexKey)
-            .map_err(|e| LexKeyError(go_hex_error(text, &e)))
+        hex::decode(text).map(LexKey).map_err(|e| LexKeyError(go_hex_error(text, &e)))
     }
 
     /// Split a space offset into (space, timestamp, segment, sequence), if it is one.
@@ -120,16 +118,9 @@ impl LexKey {
         }
         let rest = &rest[9..];
         let (seg, seq) = rest.split_at(rest.len() - 8);
-        let segment = std::str::from_utf8(seg.strip_suffix(&[0])?)
-            .ok()?
-            .to_owned();
+        let segment = std::str::from_utf8(seg.strip_suffix(&[0])?).ok()?.to_owned();
         let sequence = u64::from_be_bytes(seq.try_into().ok()?);
-        Some(SpaceOffset {
-            space,
-            timestamp,
-            segment,
-            sequence,
-        })
+        Some(SpaceOffset { space, timestamp, segment, sequence })
     }
 }
 
@@ -217,10 +208,7 @@ mod tests {
             "eu-7".into(),
             42_u64.into(),
         ]);
-        assert_eq!(
-            s.to_hex(),
-            "444154005345474d454e5453006f72646572730065752d3700000000000000002a"
-        );
+        assert_eq!(s.to_hex(), "444154005345474d454e5453006f72646572730065752d3700000000000000002a");
     }
 
     #[test]

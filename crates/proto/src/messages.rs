@@ -60,11 +60,7 @@ pub struct Record {
 impl Record {
     #[must_use]
     pub fn new(sequence: u64, payload: impl Into<Vec<u8>>) -> Self {
-        Record {
-            sequence,
-            payload: Some(payload.into()),
-            metadata: Metadata::new(),
-        }
+        Record { sequence, payload: Some(payload.into()), metadata: Metadata::new() }
     }
 
     #[must_use]
@@ -125,11 +121,7 @@ impl Entry {
     /// The answer to a peek of an empty segment.
     #[must_use]
     pub fn empty(space: &str, segment: &str) -> Self {
-        Entry {
-            space: space.to_owned(),
-            segment: segment.to_owned(),
-            ..Entry::default()
-        }
+        Entry { space: space.to_owned(), segment: segment.to_owned(), ..Entry::default() }
     }
 }
 
@@ -308,17 +300,11 @@ pub struct LeaseResult {
 impl LeaseResult {
     #[must_use]
     pub fn ok() -> Self {
-        LeaseResult {
-            ok: true,
-            message: String::new(),
-        }
+        LeaseResult { ok: true, message: String::new() }
     }
     #[must_use]
     pub fn refused(message: impl Into<String>) -> Self {
-        LeaseResult {
-            ok: false,
-            message: message.into(),
-        }
+        LeaseResult { ok: false, message: message.into() }
     }
 }
 
