@@ -607,3 +607,50 @@ async fn close_stops_subscriptions_and_leases() {
     assert!(guard.is_lost());
     assert_eq!(guard.loss_reason().as_deref(), Some("client closed"));
 }
+
+#[tokio::test]
+async fn follow_spaces_merges_live_spaces() {
+    let h = Harness::new();
+    let c = h.client();
+    let s = h.store;
+    produce(&c, s, "x", "a", records(1..=1))
+        .await
+        .expect("produce");
+    let offsets = [
+        ("x".to_owned(), LexKey::default()),
+        ("y".to_owned(), LexKey::default()),
+    ]
+    .into();
+    let mut tail = c.follow_spaces(
+        s,
+        Consume {
+            offsets,
+            ..Default::default()
+        },
+    );
+    let first = timeout(WAIT, tail.next())
+        .await
+        .expect("in time")
+        .expect("item")
+        .expect("entry");
+    assert_eq!((first.space.as_str(), first.sequence), ("x", 1));
+    produce(&c, s, "y", "b", records(1..=2))
+        .await
+        .expect("produce");
+    h.node.disconnect_all();
+    produce(&c, s, "x", "a", records(2..=2))
+        .await
+        .expect("produce");
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        let e = timeout(WAIT, tail.next())
+            .await
+            .expect("in time")
+            .expect("item")
+            .expect("entry");
+        got.push((e.space, e.sequence));
+    }
+    got.sort();
+    assert_eq!(got, [("x".into(), 2), ("y".into(), 1), ("y".into(), 2)]);
+    c.close().await;
+}

@@ -453,3 +453,90 @@ async fn envelope_helper_matches_transcript() {
         r#"{"$type":"streamkit://api/v1/produce","content":{"space":"space0","segment":"seg0"}}"#
     );
 }
+
+#[tokio::test]
+async fn peek_falls_back_to_a_scan_on_a_prefix_leak() {
+    let (client, mut dials) = scripted(RetryPolicy::default_policy());
+    let c = client.clone();
+    let op = tokio::spawn(async move { c.peek(Uuid::from_u128(1), "space0", "seg0").await });
+    let mut peer = accept(&mut dials).await;
+    let req = next_frame(&mut peer).await;
+    // A Go server answers `seg0` with the last entry of `seg01`.
+    reply(
+        &mut peer,
+        &req,
+        encode_bare(&Entry {
+            segment: "seg01".into(),
+            ..entry(40)
+        }),
+    )
+    .await;
+    reply(&mut peer, &req, StreamControl::close().encode()).await;
+    // The client may close the peek channel itself (it read its one entry), as Go does.
+    let mut scan = next_frame(&mut peer).await;
+    if payload(&scan) == r#"{"type":"mux::close"}"# {
+        scan = next_frame(&mut peer).await;
+    }
+    assert_eq!(
+        payload(&scan),
+        r#"{"$type":"streamkit://api/v1/consume_segment","content":{"space":"space0","segment":"seg0"}}"#
+    );
+    for e in [
+        entry(1),
+        entry(2),
+        Entry {
+            segment: "seg01".into(),
+            ..entry(40)
+        },
+    ] {
+        reply(&mut peer, &scan, encode_bare(&e)).await;
+    }
+    reply(&mut peer, &scan, StreamControl::close().encode()).await;
+    let got = timeout(WAIT, op)
+        .await
+        .expect("in time")
+        .expect("join")
+        .expect("peek");
+    assert_eq!(got, entry(2));
+    client.close().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn silent_connection_dies_with_heartbeat_timeout() {
+    let (client, mut dials) = scripted(RetryPolicy::none());
+    let c = client.clone();
+    let op = tokio::spawn(async move {
+        c.subscribe_to_segment(
+            Uuid::from_u128(1),
+            "space0",
+            "seg0",
+            std::sync::Arc::new(|_| {}),
+        )
+        .await
+    });
+    let mut peer = accept(&mut dials).await;
+    let _req = next_frame(&mut peer).await;
+    let sub = op.await.expect("join").expect("subscribed");
+    let id = sub.id().to_owned();
+    // The peer reads (pings arrive) but never answers anything: after 90 s of silence the
+    // client declares the connection dead; with no retries left the subscription fails.
+    let reader = tokio::spawn(async move {
+        let mut pings = 0;
+        while let Some(Ok(_)) = peer.next().await {
+            pings += 1;
+        }
+        pings
+    });
+    let gone = async {
+        while client.subscription_status(&id).is_some() {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    timeout(Duration::from_secs(200), gone)
+        .await
+        .expect("subscription failed");
+    let pings = reader.await.expect("join");
+    assert!(pings >= 3, "pings every 25–30 s: {pings}");
+    drop(sub);
+    client.close().await;
+}
