@@ -282,6 +282,34 @@ impl Client {
         })
     }
 
+    /// Release lease `key` held by `holder` (e.g. a stuck holder, by an operator). The holder
+    /// then sees its next renewal refused. `Ok(true)` if the server released it.
+    ///
+    /// # Errors
+    /// Transport errors after the retry policy.
+    #[tracing::instrument(skip(self), fields(store = %store))]
+    pub async fn release_lease(&self, store: Uuid, key: &str, holder: &str) -> Result<bool> {
+        let request = Message::LeaseRelease(LeaseRelease {
+            key: key.to_owned(),
+            holder: holder.to_owned(),
+        });
+        let start = Instant::now();
+        let r = async {
+            let mut channel = self.open(Operation::LeaseRelease, store, &request).await?;
+            match channel.recv().await {
+                Some(Ok(bytes)) => {
+                    decode_payload::<LeaseResult>(&bytes, "lease result").map(|r| r.ok)
+                }
+                Some(Err(e)) => Err(e),
+                None => Err(Error::protocol("lease stream ended without a result")),
+            }
+        }
+        .await;
+        self.metrics()
+            .record_operation(Operation::LeaseRelease, r.is_ok(), start.elapsed());
+        r
+    }
+
     /// Run `f` while holding lease `key`. `f` gets a token cancelled when the lease is lost;
     /// the lease is released when `f` returns. Returns `f`'s output.
     ///

@@ -149,17 +149,53 @@ impl Producer {
                     if p.len() > MAX_PAYLOAD_BYTES {
                         Err(Error::payload_too_large())
                     } else {
-                        Ok(p)
+                        Ok((r.sequence, p))
                     }
                 })
                 .collect::<Result<Vec<_>>>()?;
             drop(batch);
-            self.send_split(payloads).await?;
+            self.send_split(&payloads).await?;
+        }
+    }
+
+    /// Write one batch. A retryable failure mid-stream (the connection dropped) is resumed:
+    /// a peek tells which records landed (the server validates sequences, so nothing can land
+    /// twice) and the rest is sent on a new stream, bounded by the retry policy.
+    async fn send_split(&self, payloads: &[(u64, Vec<u8>)]) -> Result<()> {
+        let mut from = 0;
+        let mut sleeps: Option<crate::retry::Backoff> = None;
+        loop {
+            let err = match self.send_once(&payloads[from..]).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if !err.is_retryable() || self.client.is_closed() {
+                return Err(err);
+            }
+            let policy = &self.client.inner.policy;
+            let Some(sleep) = sleeps.get_or_insert_with(|| policy.backoff()).next() else {
+                return Err(err);
+            };
+            tracing::debug!(error = %err, ?sleep, "produce stream failed; resuming from the segment tail");
+            self.client.metrics().record_resume(Operation::Produce);
+            tokio::time::sleep(sleep).await;
+            let tail = self
+                .client
+                .peek(self.store, &self.space, &self.segment)
+                .await?
+                .sequence;
+            from = payloads
+                .iter()
+                .position(|(seq, _)| *seq > tail)
+                .unwrap_or(payloads.len());
+            if from == payloads.len() {
+                return Ok(());
+            }
         }
     }
 
     /// One produce stream: request, records, half-close; statuses forwarded as they come.
-    async fn send_split(&self, payloads: Vec<Vec<u8>>) -> Result<()> {
+    async fn send_once(&self, payloads: &[(u64, Vec<u8>)]) -> Result<()> {
         let start = Instant::now();
         let request = Message::Produce(Produce {
             space: self.space.clone(),
@@ -172,8 +208,8 @@ impl Producer {
         let (tx, mut rx) = (channel.tx, channel.rx);
         let (store, id) = tx.frame_ids();
         let send = async {
-            for p in payloads {
-                tx.send_encoded(encode_data(store, id, p)?).await?;
+            for (_, p) in payloads {
+                tx.send_encoded(encode_data(store, id, p.clone())?).await?;
             }
             tx.close_send(None).await
         };
