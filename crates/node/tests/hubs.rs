@@ -129,7 +129,7 @@ async fn subscription_heartbeats() {
     let t0 = tokio::time::Instant::now();
     p.request(ch, &subscribe("r", "*", 1)).await;
     let hb = json!({"space":"r","segment":"*","first_sequence":0,"first_timestamp":0,"last_sequence":0,"last_timestamp":0,"heartbeat":true});
-    let mut frames = vec![
+    let mut frames = [
         next_on(&mut p, ch).await.json(),
         next_on(&mut p, ch).await.json(),
     ];
