@@ -537,3 +537,93 @@ async fn consume_stops_after_client_close() {
     );
     assert!(rest.last().is_some_and(Got::is_close));
 }
+
+/// Throughput probe (not part of the normal run):
+/// `cargo test --release -p skope-node --test server throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "benchmark"]
+async fn throughput_one_million_records() {
+    use futures::{SinkExt, StreamExt};
+    let n: u64 = std::env::var("SKOPE_BENCH_RECORDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let (_d, node) = node();
+    let p = connect(&node).await;
+    let (mut sink, mut stream) = p.ws.split();
+    let t0 = std::time::Instant::now();
+    let ch = Uuid::new_v4();
+    let store = STORE;
+    let writer = tokio::spawn(async move {
+        sink.send(tokio_tungstenite::tungstenite::Message::text(
+            Frame::data(
+                store,
+                ch,
+                Message::Produce(Produce {
+                    space: "bench".into(),
+                    segment: "g".into(),
+                })
+                .encode(),
+            )
+            .encode(),
+        ))
+        .await
+        .unwrap();
+        for s in 1..=n {
+            let f = Frame::data(store, ch, encode_bare(&Record::new(s, vec![b'x'; 100])));
+            sink.feed(tokio_tungstenite::tungstenite::Message::text(f.encode()))
+                .await
+                .unwrap();
+        }
+        sink.send(tokio_tungstenite::tungstenite::Message::text(
+            Frame::data(store, ch, StreamControl::close().encode()).encode(),
+        ))
+        .await
+        .unwrap();
+        sink
+    });
+    let mut statuses = 0;
+    loop {
+        let m = stream.next().await.unwrap().unwrap();
+        let f = Frame::decode(m.into_text().unwrap().as_bytes()).unwrap();
+        let p = f.payload.unwrap_or_default();
+        if let Some(c) = StreamControl::detect(&p) {
+            assert_eq!(c.err, None, "produce failed after {statuses} statuses");
+            break;
+        }
+        statuses += 1;
+    }
+    let produced = t0.elapsed();
+    let mut sink = writer.await.unwrap();
+    let t1 = std::time::Instant::now();
+    let ch = Uuid::new_v4();
+    let req = Message::ConsumeSegment(ConsumeSegment {
+        space: "bench".into(),
+        segment: "g".into(),
+        ..Default::default()
+    });
+    sink.send(tokio_tungstenite::tungstenite::Message::text(
+        Frame::data(store, ch, req.encode()).encode(),
+    ))
+    .await
+    .unwrap();
+    let mut got = 0u64;
+    loop {
+        let m = stream.next().await.unwrap().unwrap();
+        let f = Frame::decode(m.into_text().unwrap().as_bytes()).unwrap();
+        let p = f.payload.unwrap_or_default();
+        if StreamControl::detect(&p).is_some() {
+            break;
+        }
+        let e: Entry = decode_bare(&p).unwrap();
+        got += 1;
+        assert_eq!(e.sequence, got);
+    }
+    let consumed = t1.elapsed();
+    assert_eq!(got, n);
+    eprintln!(
+        "produce {n} x 100 B: {produced:?} ({:.0}/s, {statuses} statuses); consume: {consumed:?} ({:.0}/s)",
+        n as f64 / produced.as_secs_f64(),
+        n as f64 / consumed.as_secs_f64()
+    );
+}

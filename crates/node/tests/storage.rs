@@ -278,3 +278,83 @@ fn reopen_keeps_data_and_lists_stores() {
         3
     );
 }
+
+/// Commit/scan speed probe: `cargo test --release -p skope-node --test storage speed -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark"]
+fn speed_probe() {
+    let (_d, s) = store();
+    let mut next = 1;
+    for size in [10_000u64, 10_000, 50_000, 10_000] {
+        let chunk: Vec<Record> = (next..next + size)
+            .map(|i| Record::new(i, vec![b'x'; 100]))
+            .collect();
+        let t = std::time::Instant::now();
+        s.commit_chunk("a", "x", &chunk).expect("commit");
+        eprintln!("commit {size}: {:?}", t.elapsed());
+        next += size;
+    }
+    let t = std::time::Instant::now();
+    let n = s
+        .scan_segment(&SegmentQuery {
+            space: "a".into(),
+            segment: "x".into(),
+            ..Default::default()
+        })
+        .expect("scan")
+        .count();
+    eprintln!("segment scan {n}: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let n = s
+        .scan_space(&SpaceQuery {
+            space: "a".into(),
+            ..Default::default()
+        })
+        .expect("scan")
+        .count();
+    eprintln!("space scan {n}: {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    let n = s
+        .scan_segment(&SegmentQuery {
+            space: "a".into(),
+            segment: "x".into(),
+            ..Default::default()
+        })
+        .expect("scan")
+        .map(|e| {
+            skope_proto::Frame::data(
+                skope_proto::Uuid::nil(),
+                skope_proto::Uuid::nil(),
+                skope_proto::encode_bare(&e.expect("e")),
+            )
+            .encode()
+            .len()
+        })
+        .sum::<usize>();
+    eprintln!("scan+encode {n} bytes: {:?}", t.elapsed());
+}
+
+#[test]
+fn several_chunks_in_one_transaction() {
+    let (_d, s) = store();
+    s.commit_chunk("a", "x", &recs(1, 2)).expect("commit");
+    let (c1, c2) = (recs(3, 5), recs(6, 6));
+    let done = s.commit_chunks("a", "x", &[&c1, &c2]).expect("commit");
+    assert_eq!(done.len(), 2);
+    assert_eq!((done[0].trx.number, done[1].trx.number), (2, 3));
+    assert_ne!(done[0].trx.id, done[1].trx.id);
+    assert_eq!((done[0].status.first_sequence, done[0].status.last_sequence), (1, 5));
+    assert_eq!(done[1].status.last_sequence, 6);
+    let e: Vec<Entry> = s
+        .scan_segment(&SegmentQuery { space: "a".into(), segment: "x".into(), ..Default::default() })
+        .expect("scan")
+        .map(|e| e.expect("entry"))
+        .collect();
+    assert_eq!(e.iter().map(|e| e.trx.number).collect::<Vec<_>>(), [1, 1, 2, 2, 2, 3]);
+    // A gap in the second chunk writes nothing of either.
+    let (c3, mut c4) = (recs(7, 7), recs(8, 9));
+    c4[1].sequence = 10;
+    let err = s.commit_chunks("a", "x", &[&c3, &c4]).expect_err("gap");
+    assert_eq!(err.to_string(), "sequence gap: expected 9, got 10");
+    assert_eq!(s.peek("a", "x").expect("peek").sequence, 6);
+}
