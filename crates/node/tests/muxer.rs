@@ -387,3 +387,22 @@ async fn channel_reuse() {
     );
     p.silent_for(Duration::from_millis(200)).await;
 }
+
+#[tokio::test]
+async fn bad_offset_hex_text() {
+    let (_d, node) = node();
+    let mut p = connect(&node).await;
+    let ch = Uuid::new_v4();
+    p.send_payload(
+        ch,
+        br#"{"$type":"streamkit://api/v1/consume_space","content":{"space":"s","offset":"zz"}}"#
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(
+        p.reply(ch).await,
+        [close_err(
+            r#"failed to unmarshal content for "streamkit://api/v1/consume_space": cannot decode hex string: encoding/hex: invalid byte: U+007A 'z'"#
+        )]
+    );
+}

@@ -173,6 +173,11 @@ fn decode_as<T: DeserializeOwned>(discriminator: &str, go_type: &str, raw: &str)
 /// Rebuild Go's `json: cannot unmarshal X into Go struct field T.f of type G` from serde's error.
 fn go_unmarshal_text(go_type: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let inner = e.inner().to_string();
+    // serde_json appends " at line L column C"; Go's texts carry no position.
+    let inner = match inner.rfind(" at line ") {
+        Some(i) if inner[i..].contains(" column ") => inner[..i].to_owned(),
+        _ => inner,
+    };
     let path = e.path().to_string();
     if let Some(rest) = inner.strip_prefix("invalid type: ") {
         let got = rest.split([',', ' ']).next().unwrap_or("");
