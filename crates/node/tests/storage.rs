@@ -278,3 +278,38 @@ fn reopen_keeps_data_and_lists_stores() {
         3
     );
 }
+
+#[test]
+fn several_chunks_in_one_transaction() {
+    let (_d, s) = store();
+    s.commit_chunk("a", "x", &recs(1, 2)).expect("commit");
+    let (c1, c2) = (recs(3, 5), recs(6, 6));
+    let done = s.commit_chunks("a", "x", &[&c1, &c2]).expect("commit");
+    assert_eq!(done.len(), 2);
+    assert_eq!((done[0].trx.number, done[1].trx.number), (2, 3));
+    assert_ne!(done[0].trx.id, done[1].trx.id);
+    assert_eq!(
+        (done[0].status.first_sequence, done[0].status.last_sequence),
+        (1, 5)
+    );
+    assert_eq!(done[1].status.last_sequence, 6);
+    let e: Vec<Entry> = s
+        .scan_segment(&SegmentQuery {
+            space: "a".into(),
+            segment: "x".into(),
+            ..Default::default()
+        })
+        .expect("scan")
+        .map(|e| e.expect("entry"))
+        .collect();
+    assert_eq!(
+        e.iter().map(|e| e.trx.number).collect::<Vec<_>>(),
+        [1, 1, 2, 2, 2, 3]
+    );
+    // A gap in the second chunk writes nothing of either.
+    let (c3, mut c4) = (recs(7, 7), recs(8, 9));
+    c4[1].sequence = 10;
+    let err = s.commit_chunks("a", "x", &[&c3, &c4]).expect_err("gap");
+    assert_eq!(err.to_string(), "sequence gap: expected 9, got 10");
+    assert_eq!(s.peek("a", "x").expect("peek").sequence, 6);
+}

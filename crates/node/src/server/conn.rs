@@ -26,6 +26,9 @@ const WRITE_BATCH: usize = 256;
 /// How long a shutdown waits for queued frames to be flushed.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 const TOMBSTONE_MAX: usize = 1024;
+/// How long a full stream backlog may stay full before the stream is killed
+/// (Go: receive offer timeout 100 ms, saturation threshold 3).
+const OFFER_TIMEOUT: Duration = Duration::from_millis(300);
 const TOMBSTONE_AGE: Duration = Duration::from_secs(60);
 
 struct Channel {
@@ -283,19 +286,27 @@ impl Muxer {
             return;
         }
         if let Some(ch) = self.channels.get(&channel_id) {
-            match ch.tx.try_send(inbound) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    debug!(%channel_id, "stream receive buffer overloaded");
-                    if let Some(ch) = self.channels.remove(&channel_id) {
-                        ch.killed.cancel();
-                    }
-                    self.tombstone(channel_id);
-                    self.send(Frame::error(store_id, channel_id, text::OVERLOADED).encode())
-                        .await;
+            let overloaded = match ch.tx.try_send(inbound) {
+                Ok(()) => false,
+                // Policy "wait": give a busy handler a moment (the socket read waits meanwhile,
+                // which pushes back on the sender) before killing the stream.
+                Err(mpsc::error::TrySendError::Full(inbound)) => {
+                    matches!(
+                        ch.tx.send_timeout(inbound, OFFER_TIMEOUT).await,
+                        Err(mpsc::error::SendTimeoutError::Timeout(_))
+                    )
                 }
                 // The handler is finishing; its completion re-dispatches what it did not read.
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Err(mpsc::error::TrySendError::Closed(_)) => false,
+            };
+            if overloaded {
+                debug!(%channel_id, "stream receive buffer overloaded");
+                if let Some(ch) = self.channels.remove(&channel_id) {
+                    ch.killed.cancel();
+                }
+                self.tombstone(channel_id);
+                self.send(Frame::error(store_id, channel_id, text::OVERLOADED).encode())
+                    .await;
             }
             return;
         }

@@ -12,8 +12,10 @@ use tokio::task::JoinHandle;
 
 /// Records per committed chunk (Pebble's `ChunkByCount(records, 10_000)`).
 pub(crate) const CHUNK_RECORDS: usize = 10_000;
+/// Records read ahead while a commit is in flight (keeps the ingress backlog short).
+const MAX_BUFFERED: usize = 5 * CHUNK_RECORDS;
 
-type CommitTask = JoinHandle<Result<Committed, ProduceError>>;
+type CommitTask = JoinHandle<Result<Vec<Committed>, ProduceError>>;
 
 pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> Finish {
     if p.space.is_empty() || p.segment.is_empty() {
@@ -40,20 +42,26 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
     let mut input_done = false;
     loop {
         if inflight.is_none() && (buf.len() >= CHUNK_RECORDS || (input_done && !buf.is_empty())) {
-            let n = buf.len().min(CHUNK_RECORDS);
+            // Every complete chunk buffered (plus the final partial one) in one transaction.
+            let n = if input_done {
+                buf.len()
+            } else {
+                buf.len() - buf.len() % CHUNK_RECORDS
+            };
             let rest = buf.split_off(n);
-            let chunk = std::mem::replace(&mut buf, rest);
+            let batch = std::mem::replace(&mut buf, rest);
             let store = hub.store.clone();
             let (space, segment) = (p.space.clone(), p.segment.clone());
             inflight = Some(tokio::task::spawn_blocking(move || {
-                store.commit_chunk(&space, &segment, &chunk)
+                let chunks: Vec<&[Record]> = batch.chunks(CHUNK_RECORDS).collect();
+                store.commit_chunks(&space, &segment, &chunks)
             }));
         }
         if input_done && inflight.is_none() && buf.is_empty() {
             let _ = io.close().await;
             return Finish::Forget;
         }
-        let can_read = !input_done && buf.len() < 2 * CHUNK_RECORDS;
+        let can_read = !input_done && buf.len() < MAX_BUFFERED;
         tokio::select! {
             res = async {
                 match inflight.as_mut() {
@@ -63,11 +71,13 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
             }, if inflight.is_some() => {
                 inflight = None;
                 match res {
-                    Ok(Ok(c)) => {
-                        if io.send(encode_bare(&c.status)).await.is_err() {
-                            return Finish::Forget;
+                    Ok(Ok(done)) => {
+                        for c in done {
+                            if io.send(encode_bare(&c.status)).await.is_err() {
+                                return Finish::Forget;
+                            }
+                            hub.subs.publish(&c.status);
                         }
-                        hub.subs.publish(&c.status);
                     }
                     Ok(Err(e)) => {
                         let _ = io.close_err(&e.to_string()).await;
@@ -98,10 +108,12 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
                     if record.sequence != expected {
                         // The chunk in flight is complete and valid: its status comes first.
                         if let Some(t) = inflight.take()
-                            && let Ok(Ok(c)) = t.await
+                            && let Ok(Ok(done)) = t.await
                         {
-                            let _ = io.send(encode_bare(&c.status)).await;
-                            hub.subs.publish(&c.status);
+                            for c in done {
+                                let _ = io.send(encode_bare(&c.status)).await;
+                                hub.subs.publish(&c.status);
+                            }
                         }
                         let _ = io.close_err(&text::sequence_gap(expected, record.sequence)).await;
                         return Finish::Tombstone;

@@ -162,8 +162,10 @@ struct WorkerStream {
 }
 
 async fn send_inventory(io: &ChannelIo, inv: &mut watch::Receiver<Arc<WorkerInventory>>) -> bool {
-    let current = inv.borrow_and_update().clone();
-    io.send(Message::WorkerInventory((*current).clone()).encode())
+    // The time of sending, not of the last change.
+    let mut current = (**inv.borrow_and_update()).clone();
+    current.timestamp = now_ms();
+    io.send(Message::WorkerInventory(current).encode())
         .await
         .is_ok()
 }

@@ -223,22 +223,42 @@ impl Store {
         segment: &str,
         records: &[Record],
     ) -> Result<Committed, ProduceError> {
+        let mut done = self.commit_chunks(space, segment, &[records])?;
+        done.pop().ok_or(ProduceError::EmptyChunk)
+    }
+
+    /// Commit several consecutive chunks in one durable write transaction (one fsync): each
+    /// chunk still gets its own trx number and status, exactly as if committed one by one.
+    /// Any validation failure writes nothing of any chunk.
+    ///
+    /// # Errors
+    /// [`ProduceError`]; its `Display` is the wire text.
+    pub fn commit_chunks(
+        &self,
+        space: &str,
+        segment: &str,
+        chunks: &[&[Record]],
+    ) -> Result<Vec<Committed>, ProduceError> {
         if space.is_empty() || segment.is_empty() {
             return Err(ProduceError::InvalidArgs);
         }
-        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        if chunks.is_empty() || chunks.iter().any(|c| c.is_empty()) {
             return Err(ProduceError::EmptyChunk);
-        };
+        }
         let w = self.db.begin_write().map_err(dberr)?;
         let skey = keys::status_key(space, segment);
-        let committed = {
+        let mut out = Vec::with_capacity(chunks.len());
+        {
             let mut status = w.open_table(STATUS).map_err(dberr)?;
-            let prev = match status.get(skey.as_slice()).map_err(dberr)? {
+            let mut prev = match status.get(skey.as_slice()).map_err(dberr)? {
                 Some(v) => StatusValue::decode(v.value())
                     .ok_or_else(|| StorageError::Corrupt(skey.clone()))?,
                 None => StatusValue::default(),
             };
-            for (expected, r) in (prev.last_sequence + 1..).zip(records) {
+            let was_empty = prev.last_sequence == 0;
+            for (expected, r) in
+                (prev.last_sequence + 1..).zip(chunks.iter().flat_map(|c| c.iter()))
+            {
                 if r.sequence != expected {
                     return Err(ProduceError::SequenceGap {
                         expected,
@@ -246,18 +266,22 @@ impl Store {
                     });
                 }
             }
-            let ts = skope_proto::now_ms().max(prev.last_timestamp);
-            let trx = Trx {
-                id: Uuid::new_v4(),
-                node: Uuid::nil(),
-                number: prev.last_trx + 1,
-            };
-            {
-                let mut entries = w.open_table(ENTRIES).map_err(dberr)?;
-                let mut key = keys::segment_prefix(space, segment);
-                let plen = key.len();
-                let mut value = Vec::new();
-                for r in records {
+            let mut entries = w.open_table(ENTRIES).map_err(dberr)?;
+            let mut chunk_index = w.open_table(CHUNKS).map_err(dberr)?;
+            let mut key = keys::segment_prefix(space, segment);
+            let plen = key.len();
+            let mut value = Vec::new();
+            for records in chunks {
+                let (Some(first), Some(last)) = (records.first(), records.last()) else {
+                    return Err(ProduceError::EmptyChunk);
+                };
+                let ts = skope_proto::now_ms().max(prev.last_timestamp);
+                let trx = Trx {
+                    id: Uuid::new_v4(),
+                    node: Uuid::nil(),
+                    number: prev.last_trx + 1,
+                };
+                for r in *records {
                     key.truncate(plen);
                     key.extend_from_slice(&r.sequence.to_be_bytes());
                     codec::encode_entry(&mut value, ts, &trx, r);
@@ -265,44 +289,44 @@ impl Store {
                         .insert(key.as_slice(), value.as_slice())
                         .map_err(dberr)?;
                 }
+                let ckey = keys::space_key(space, ts, segment, first.sequence);
+                chunk_index
+                    .insert(ckey.as_slice(), last.sequence.to_be_bytes().as_slice())
+                    .map_err(dberr)?;
+                let first_known = prev.first_sequence != 0;
+                prev = StatusValue {
+                    first_sequence: if first_known {
+                        prev.first_sequence
+                    } else {
+                        first.sequence
+                    },
+                    first_timestamp: if first_known {
+                        prev.first_timestamp
+                    } else {
+                        ts
+                    },
+                    last_sequence: last.sequence,
+                    last_timestamp: ts,
+                    last_trx: trx.number,
+                };
+                out.push(Committed {
+                    status: to_status(space, segment, &prev),
+                    trx,
+                    timestamp: ts,
+                });
             }
-            let mut chunks = w.open_table(CHUNKS).map_err(dberr)?;
-            let ckey = keys::space_key(space, ts, segment, first.sequence);
-            chunks
-                .insert(ckey.as_slice(), last.sequence.to_be_bytes().as_slice())
-                .map_err(dberr)?;
-            let next = StatusValue {
-                first_sequence: if prev.first_sequence == 0 {
-                    first.sequence
-                } else {
-                    prev.first_sequence
-                },
-                first_timestamp: if prev.first_sequence == 0 {
-                    ts
-                } else {
-                    prev.first_timestamp
-                },
-                last_sequence: last.sequence,
-                last_timestamp: ts,
-                last_trx: trx.number,
-            };
             status
-                .insert(skey.as_slice(), next.encode().as_slice())
+                .insert(skey.as_slice(), prev.encode().as_slice())
                 .map_err(dberr)?;
-            if prev.last_sequence == 0 {
+            if was_empty {
                 let mut spaces = w.open_table(SPACES).map_err(dberr)?;
                 spaces
                     .insert(space.as_bytes(), [].as_slice())
                     .map_err(dberr)?;
             }
-            Committed {
-                status: to_status(space, segment, &next),
-                trx,
-                timestamp: ts,
-            }
-        };
+        }
         w.commit().map_err(dberr)?;
-        Ok(committed)
+        Ok(out)
     }
 
     /// The stored status of a segment, `None` when it has no entries.

@@ -24,6 +24,8 @@ pub fn node() -> (tempfile::TempDir, Node) {
 pub struct Peer {
     pub ws: WebSocketStream<DuplexStream>,
     pub store: Uuid,
+    /// Frames of other channels seen while waiting for one channel.
+    pub held: std::collections::VecDeque<Got>,
 }
 
 pub async fn connect(node: &Node) -> Peer {
@@ -46,7 +48,11 @@ async fn handshake(io: DuplexStream) -> Peer {
     )
     .await
     .unwrap();
-    Peer { ws, store: STORE }
+    Peer {
+        ws,
+        store: STORE,
+        held: Default::default(),
+    }
 }
 
 /// A received frame with its payload decoded to JSON text where there is one.
@@ -121,17 +127,23 @@ impl Peer {
     }
 
     /// Frames of channel `ch` until (and including) its `mux::close`; frames of other
-    /// channels are dropped.
+    /// channels are held for later calls.
     pub async fn until_close(&mut self, ch: Uuid) -> Vec<Got> {
         let mut out = Vec::new();
+        let mut held = std::mem::take(&mut self.held);
         loop {
-            let g = self.next().await.expect("socket ended before mux::close");
+            let g = match held.iter().position(|g| g.frame.channel_id == ch) {
+                Some(i) => held.remove(i).expect("index"),
+                None => self.next().await.expect("socket ended before mux::close"),
+            };
             if g.frame.channel_id != ch {
+                held.push_back(g);
                 continue;
             }
             let done = g.is_close();
             out.push(g);
             if done {
+                self.held = held;
                 return out;
             }
         }
