@@ -144,9 +144,16 @@ pub fn mint_hs256(secret: &[u8], scopes: &[String], ttl: Duration) -> Result<Str
         .checked_add(ttl)
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map_or(u64::MAX, |d| d.as_secs());
-    let claims = Claims { exp, scopes: Some(Scopes::List(scopes.to_vec())) };
-    jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret))
-        .map_err(|e| KeyError(e.to_string()))
+    let claims = Claims {
+        exp,
+        scopes: Some(Scopes::List(scopes.to_vec())),
+    };
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| KeyError(e.to_string()))
 }
 
 /// The streamkit scopes a token claims, without checking its signature (the store picker
@@ -154,7 +161,8 @@ pub fn mint_hs256(secret: &[u8], scopes: &[String], ttl: Duration) -> Result<Str
 #[must_use]
 pub fn unverified_scopes(token: &str) -> Option<Vec<String>> {
     let payload = token.split('.').nth(1)?;
-    let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).ok()?;
+    let bytes =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).ok()?;
     #[derive(Deserialize)]
     struct Only {
         scopes: Option<Scopes>,
@@ -180,27 +188,62 @@ mod tests {
             access_from_scopes(&s(&["x", &format!("streamkit::{STORE}")])),
             Ok(Access::Stores(vec![Uuid::from_u128(1)]))
         );
-        assert_eq!(access_from_scopes(&s(&["other::scope"])), Err(AuthError::NoScope));
-        assert!(matches!(access_from_scopes(&s(&["streamkit::abc", "streamkit::*"])), Err(AuthError::BadScope(_))));
-        assert_eq!(access_from_scopes(&s(&["streamkit::*", "streamkit::abc"])), Ok(Access::All));
+        assert_eq!(
+            access_from_scopes(&s(&["other::scope"])),
+            Err(AuthError::NoScope)
+        );
+        assert!(matches!(
+            access_from_scopes(&s(&["streamkit::abc", "streamkit::*"])),
+            Err(AuthError::BadScope(_))
+        ));
+        assert_eq!(
+            access_from_scopes(&s(&["streamkit::*", "streamkit::abc"])),
+            Ok(Access::All)
+        );
     }
 
     #[test]
     fn tokens_are_checked() {
         let check = TokenCheck::hs256(b"top-secret");
-        let good = mint_hs256(b"top-secret", &s(&["streamkit::*"]), Duration::from_secs(60)).unwrap_or_default();
-        assert_eq!(check.check(Some(&format!("Bearer {good}"))), Ok(Access::All));
-        assert_eq!(check.check(Some(&format!("bearer {good}"))), Ok(Access::All));
+        let good = mint_hs256(
+            b"top-secret",
+            &s(&["streamkit::*"]),
+            Duration::from_secs(60),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            check.check(Some(&format!("Bearer {good}"))),
+            Ok(Access::All)
+        );
+        assert_eq!(
+            check.check(Some(&format!("bearer {good}"))),
+            Ok(Access::All)
+        );
         assert!(check.check(Some(&format!("Bearer  {good}"))).is_err());
         assert!(check.check(Some("Bearer ")).is_err());
         assert!(check.check(Some("Bearer not-a-jwt")).is_err());
         assert_eq!(check.check(None), Err(AuthError::Missing));
-        let other = mint_hs256(b"other", &s(&["streamkit::*"]), Duration::from_secs(60)).unwrap_or_default();
+        let other = mint_hs256(b"other", &s(&["streamkit::*"]), Duration::from_secs(60))
+            .unwrap_or_default();
         assert!(check.check(Some(&format!("Bearer {other}"))).is_err());
-        let joined = Claims { exp: u64::MAX / 2, scopes: Some(Scopes::Joined(format!("a,streamkit::{STORE}"))) };
-        let t = jsonwebtoken::encode(&Header::default(), &joined, &EncodingKey::from_secret(b"top-secret")).unwrap_or_default();
-        assert_eq!(check.check(Some(&format!("Bearer {t}"))), Ok(Access::Stores(vec![Uuid::from_u128(1)])));
-        assert_eq!(unverified_scopes(&t), Some(s(&["a", &format!("streamkit::{STORE}")])));
+        let joined = Claims {
+            exp: u64::MAX / 2,
+            scopes: Some(Scopes::Joined(format!("a,streamkit::{STORE}"))),
+        };
+        let t = jsonwebtoken::encode(
+            &Header::default(),
+            &joined,
+            &EncodingKey::from_secret(b"top-secret"),
+        )
+        .unwrap_or_default();
+        assert_eq!(
+            check.check(Some(&format!("Bearer {t}"))),
+            Ok(Access::Stores(vec![Uuid::from_u128(1)]))
+        );
+        assert_eq!(
+            unverified_scopes(&t),
+            Some(s(&["a", &format!("streamkit::{STORE}")]))
+        );
     }
 
     #[test]
@@ -210,10 +253,25 @@ mod tests {
         struct NoExp {
             scopes: Vec<String>,
         }
-        let t = jsonwebtoken::encode(&Header::default(), &NoExp { scopes: s(&["streamkit::*"]) }, &EncodingKey::from_secret(b"k")).unwrap_or_default();
+        let t = jsonwebtoken::encode(
+            &Header::default(),
+            &NoExp {
+                scopes: s(&["streamkit::*"]),
+            },
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap_or_default();
         assert!(check.check(Some(&format!("Bearer {t}"))).is_err());
-        let expired = Claims { exp: 1, scopes: Some(Scopes::List(s(&["streamkit::*"]))) };
-        let t = jsonwebtoken::encode(&Header::default(), &expired, &EncodingKey::from_secret(b"k")).unwrap_or_default();
+        let expired = Claims {
+            exp: 1,
+            scopes: Some(Scopes::List(s(&["streamkit::*"]))),
+        };
+        let t = jsonwebtoken::encode(
+            &Header::default(),
+            &expired,
+            &EncodingKey::from_secret(b"k"),
+        )
+        .unwrap_or_default();
         assert!(check.check(Some(&format!("Bearer {t}"))).is_err());
     }
 }

@@ -10,6 +10,7 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod server;
 pub mod storage;
 
