@@ -123,8 +123,18 @@ impl StreamControl {
     }
 }
 
-fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle)
+/// SIMD substring search for the two markers: this runs on every payload a reader receives,
+/// so the finders are built once.
+fn contains(hay: &[u8], needle: &'static [u8]) -> bool {
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    static MUX: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"mux::"));
+    static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+    match needle {
+        b"mux::" => MUX.find(hay).is_some(),
+        b"\\u" => ESCAPE.find(hay).is_some(),
+        _ => memchr::memmem::find(hay, needle).is_some(),
+    }
 }
 
 #[cfg(test)]

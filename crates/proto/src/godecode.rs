@@ -139,7 +139,10 @@ pub(crate) fn fold_eq(key: &str, name: &str) -> bool {
         '\u{212a}' => 'K',
         c => c.to_ascii_uppercase(),
     };
-    key.chars().map(fold).eq(name.chars().map(fold))
+    // Peers spell keys exactly almost always: compare bytes first (frame decode is hot).
+    key == name
+        || (key.len() == name.len() && key.eq_ignore_ascii_case(name))
+        || key.chars().map(fold).eq(name.chars().map(fold))
 }
 
 fn is_ws(b: u8) -> bool {
@@ -187,14 +190,18 @@ fn value_end(s: &[u8], mut i: usize) -> usize {
 /// End (exclusive) of the string token starting with the quote at `i`.
 fn string_end(s: &[u8], mut i: usize) -> usize {
     i += 1;
-    while i < s.len() {
-        match s[i] {
-            b'\\' => i += 2,
-            b'"' => return i + 1,
-            _ => i += 1,
+    // Jump between quotes and backslashes with SIMD: payload strings are long base64.
+    while let Some(off) = s
+        .get(i..)
+        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+    {
+        i += off;
+        if s[i] == b'"' {
+            return i + 1;
         }
+        i += 2;
     }
-    i
+    s.len().max(i)
 }
 
 fn skip_ws(s: &[u8], mut i: usize) -> usize {

@@ -19,6 +19,12 @@ impl Formatter for GoFormatter {
         fragment: &str,
     ) -> io::Result<()> {
         let bytes = fragment.as_bytes();
+        // Fast path: most strings hold none of the bytes Go escapes (or U+2028/9's lead byte).
+        if memchr::memchr3(b'<', b'>', b'&', bytes).is_none()
+            && memchr::memchr(0xE2, bytes).is_none()
+        {
+            return writer.write_all(bytes);
+        }
         let mut start = 0;
         let mut i = 0;
         while i < bytes.len() {
