@@ -540,3 +540,88 @@ async fn silent_connection_dies_with_heartbeat_timeout() {
     drop(sub);
     client.close().await;
 }
+
+/// Drive one publish: answer its peek with `tail`, then answer its produce with `answer`.
+async fn publish_answered(
+    answer: Vec<Vec<u8>>,
+) -> skope_client::Result<skope_proto::SegmentStatus> {
+    let (client, mut dials) = scripted(RetryPolicy::default_policy());
+    let store = Uuid::from_u128(1);
+    let c = client.clone();
+    let op = tokio::spawn(async move {
+        c.publish(store, "space0", "seg0", b"x".to_vec(), Default::default())
+            .await
+    });
+    let mut peer = accept(&mut dials).await;
+    let peek = next_frame(&mut peer).await;
+    assert!(payload(&peek).contains("/peek"), "{}", payload(&peek));
+    reply(&mut peer, &peek, encode_bare(&entry(3))).await;
+    reply(&mut peer, &peek, StreamControl::close().encode()).await;
+    // Skip the client's own close of the peek channel; wait for the produce request.
+    let produce = loop {
+        let f = next_frame(&mut peer).await;
+        if f.channel_id != peek.channel_id {
+            break f;
+        }
+    };
+    assert!(
+        payload(&produce).contains("/produce"),
+        "{}",
+        payload(&produce)
+    );
+    let record = next_frame(&mut peer).await;
+    assert_eq!(
+        payload(&record),
+        r#"{"sequence":4,"payload":"eA=="}"#,
+        "publish writes the next sequence"
+    );
+    let half_close = next_frame(&mut peer).await;
+    assert_eq!(
+        StreamControl::detect(half_close.payload.as_deref().unwrap_or_default()),
+        Some(StreamControl::close())
+    );
+    for p in answer {
+        reply(&mut peer, &produce, p).await;
+    }
+    let result = timeout(WAIT, op).await.expect("in time").expect("join");
+    client.close().await;
+    result
+}
+
+#[tokio::test]
+async fn publish_reports_produce_failed_with_the_server_text() {
+    let err = publish_answered(vec![
+        StreamControl::close_with("sequence gap: expected 5, got 4").encode(),
+    ])
+    .await
+    .expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::ProduceFailed);
+    assert_eq!(
+        err.to_string(),
+        "produce failed: remote closed stream: sequence gap: expected 5, got 4"
+    );
+}
+
+#[tokio::test]
+async fn publish_without_a_status_reports_no_confirmation() {
+    let err = publish_answered(vec![StreamControl::close().encode()])
+        .await
+        .expect_err("no status");
+    assert_eq!(err.kind(), ErrorKind::NoStatusConfirmation);
+    assert_eq!(err.to_string(), "no status confirmation from server");
+}
+
+#[tokio::test]
+async fn publish_returns_the_first_status() {
+    let status = skope_proto::SegmentStatus {
+        space: "space0".into(),
+        segment: "seg0".into(),
+        first_sequence: 1,
+        last_sequence: 4,
+        ..Default::default()
+    };
+    let got = publish_answered(vec![encode_bare(&status), StreamControl::close().encode()])
+        .await
+        .expect("published");
+    assert_eq!(got, status);
+}
