@@ -75,6 +75,35 @@ pub enum Command {
     /// Exit codes: 0 released normally (or CMD exited 0); CMD's own code when it fails;
     /// 3 lease held by someone else; 4 lease lost (CMD was stopped); 1 any other error.
     Lease(LeaseArgs),
+    /// Measure the connected server's throughput (records/s, MB/s, produce latency).
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[arg(value_enum)]
+    pub op: BenchOp,
+    /// How many records to produce or consume.
+    #[arg(long, default_value_t = 100_000)]
+    pub records: u64,
+    /// Payload size in bytes.
+    #[arg(long, default_value_t = 100)]
+    pub size: usize,
+    /// Space to use.
+    #[arg(long, default_value = "bench")]
+    pub space: String,
+    /// Segment to use (default: a fresh one per run).
+    #[arg(long)]
+    pub segment: Option<String>,
+    /// Single-record round trips timed for the latency percentiles (produce).
+    #[arg(long, default_value_t = 1000)]
+    pub latency_samples: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchOp {
+    Produce,
+    Consume,
 }
 
 #[derive(Debug, Args)]

@@ -37,6 +37,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             commands::subscribe::run(&session, &space, segment.as_deref()).await
         }
         Command::Lease(args) => commands::lease::run(&session, args).await,
+        Command::Bench(args) => commands::bench::run(&session, args).await,
         Command::Demo => unreachable_demo(),
     };
     session.client.close().await;

@@ -1,5 +1,6 @@
 //! One module per non-interactive command family.
 
+pub mod bench;
 pub mod demo;
 pub mod inventory;
 pub mod lease;
