@@ -7,12 +7,11 @@
 use futures::{SinkExt, StreamExt};
 use serde_json::json;
 use skope_node::auth::{TokenCheck, mint_hs256};
-use skope_node::testkit::sign_hs256;
+use skope_node::testkit::{Http, raw_upgrade as raw, sign_hs256};
 use skope_node::{Auth, Node, Server};
 use skope_proto::{ControlType, Frame, Message, Peek, Produce, Record, Uuid, encode_bare};
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -54,68 +53,6 @@ fn token(scopes: &[&str]) -> String {
 
 fn secured() -> Auth {
     Auth::Token(TokenCheck::hs256(SECRET))
-}
-
-/// An HTTP response as raw parts.
-#[derive(Debug)]
-struct Http {
-    status_line: String,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Http {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// Send an upgrade request with `headers` and read the response (until the header end for a
-/// 101, until EOF otherwise).
-async fn raw(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Http {
-    let mut tcp = TcpStream::connect(addr).await.unwrap();
-    let mut req = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    tcp.write_all(req.as_bytes()).await.unwrap();
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    loop {
-        let n = tokio::time::timeout(WAIT, tcp.read(&mut chunk))
-            .await
-            .unwrap()
-            .unwrap();
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if buf.starts_with(b"HTTP/1.1 101") && buf.windows(4).any(|w| w == b"\r\n\r\n") {
-            break;
-        }
-    }
-    let text = String::from_utf8(buf).unwrap();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap().to_owned();
-    let headers = lines
-        .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap();
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    Http {
-        status_line,
-        headers,
-        body: body.to_owned(),
-    }
 }
 
 fn assert_unauthorized(r: &Http) {

@@ -30,16 +30,13 @@
 
 #![allow(clippy::unwrap_used, clippy::too_many_lines)]
 
-use skope_node::testkit::replay::{Expect, Replay, load, mask, replay_on};
-use skope_node::{Access, Node};
-use skope_proto::{Message, StreamControl, Uuid};
+use skope_node::Node;
+use skope_node::testkit::replay::{LEASE_HOLDERS, mask, replay_on, standard};
 
-const MAIN: Uuid = Uuid::from_u128(1);
-
-async fn replay(r: Replay) {
+async fn replay(name: &'static str) {
     let d = tempfile::tempdir().unwrap();
     let node = Node::open(d.path()).unwrap();
-    replay_on(&node, &r).await;
+    replay_on(&node, &standard(name)).await;
 }
 
 macro_rules! replays {
@@ -47,7 +44,7 @@ macro_rules! replays {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                replay(Replay::new(stringify!($name))).await;
+                replay(stringify!($name)).await;
             }
         )*
     };
@@ -78,152 +75,26 @@ replays!(
     empty_and_missing_names,
     bad_requests,
     channel_reuse,
+    // The server closes the connection.
+    bad_frame_not_json,
+    bad_frame_payload_not_base64,
+    // Token scoped to the main store.
+    scoped_store_allowed,
+    scoped_store_forbidden,
+    scoped_store_forbidden_produce,
+    // Go quirks asserted corrected.
+    name_prefix_leak,
+    consume_early_close,
 );
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_frame_not_json() {
-    replay(Replay {
-        expect_connection_close: true,
-        ..Replay::new("bad_frame_not_json")
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bad_frame_payload_not_base64() {
-    replay(Replay {
-        expect_connection_close: true,
-        ..Replay::new("bad_frame_payload_not_base64")
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scoped_store_allowed() {
-    replay(Replay {
-        access: Access::Stores(vec![MAIN]),
-        ..Replay::new("scoped_store_allowed")
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scoped_store_forbidden() {
-    replay(Replay {
-        access: Access::Stores(vec![MAIN]),
-        ..Replay::new("scoped_store_forbidden")
-    })
-    .await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scoped_store_forbidden_produce() {
-    replay(Replay {
-        access: Access::Stores(vec![MAIN]),
-        ..Replay::new("scoped_store_forbidden_produce")
-    })
-    .await;
-}
 
 /// The five `lease_holder_*` captures ran one after another against one server.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_holders_in_sequence() {
     let d = tempfile::tempdir().unwrap();
     let node = Node::open(d.path()).unwrap();
-    for name in [
-        "lease_holder_a_acquire",
-        "lease_holder_b_conflict",
-        "lease_holder_b_renew_conflict",
-        "lease_holder_b_release_conflict",
-        "lease_holder_a_release",
-    ] {
-        replay_on(&node, &Replay::new(name)).await;
+    for name in LEASE_HOLDERS {
+        replay_on(&node, &standard(name)).await;
     }
-}
-
-/// Go leaks names by prefix; skope answers with exact names.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn name_prefix_leak_corrected() {
-    let nil = "00000000-0000-0000-0000-000000000000";
-    let empty = |seg: &str| {
-        format!(
-            r#"{{"sequence":0,"trx":{{"id":"{nil}","node":"{nil}","number":0}},"payload":null,"space":"a","segment":"{seg}"}}"#
-        )
-    };
-    let close = r#"{"type":"mux::close"}"#.to_owned();
-    let status = |seg: &str, last: u64| {
-        format!(
-            r#"{{"space":"a","segment":"{seg}","first_sequence":1,"first_timestamp":1,"last_sequence":{last},"last_timestamp":1,"heartbeat":false}}"#
-        )
-    };
-    let r = Replay {
-        fixups: vec![
-            // get_segments a: a's own segments only.
-            (
-                "b42ebb76",
-                Expect::Exact(vec![
-                    "\"S1\"".into(),
-                    "\"s\"".into(),
-                    "\"s10\"".into(),
-                    "\"s2\"".into(),
-                    close.clone(),
-                ]),
-            ),
-            // peek / consume_segment a/s1: s1 does not exist.
-            ("3d0c7f7a", Expect::Exact(vec![empty("s1"), close.clone()])),
-            ("8f7883cb", Expect::Exact(vec![close.clone()])),
-            // peek / consume_segment with segment "": no such segment.
-            ("fe2aa3ef", Expect::Exact(vec![empty(""), close.clone()])),
-            ("00f69c9f", Expect::Exact(vec![close.clone()])),
-            // subscribe a/*: one status per segment of a; subscribe a/s1: nothing.
-            (
-                "bd7a5b4f",
-                Expect::Exact(vec![
-                    status("S1", 1),
-                    status("s", 1),
-                    status("s10", 2),
-                    status("s2", 1),
-                ]),
-            ),
-            ("208b74b1", Expect::Exact(vec![])),
-        ],
-        ..Replay::new("name_prefix_leak")
-    };
-    replay(r).await;
-}
-
-/// Go keeps sending after the client's early close; skope stops (a prefix, then `close`).
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn consume_early_close_corrected() {
-    let Some(recs) = load("consume_early_close") else {
-        return;
-    };
-    // The consume channel: the one whose request is consume_segment.
-    let consume = recs
-        .iter()
-        .filter(|r| r.c2s)
-        .filter_map(|r| r.frame.as_ref())
-        .find(|f| {
-            f.payload.as_deref().is_some_and(|p| {
-                Message::decode(p).is_ok_and(|m| matches!(m, Message::ConsumeSegment(_)))
-            })
-        })
-        .map(|f| f.channel_id)
-        .unwrap();
-    let entries: Vec<String> = recs
-        .iter()
-        .filter(|r| !r.c2s)
-        .filter_map(|r| r.frame.as_ref())
-        .filter(|f| f.channel_id == consume)
-        .map(|f| String::from_utf8_lossy(f.payload.as_deref().unwrap_or_default()).into_owned())
-        .filter(|t| StreamControl::detect(t.as_bytes()).is_none())
-        .collect();
-    let prefix: &'static str = Box::leak(consume.to_string()[..8].to_owned().into_boxed_str());
-    let r = Replay {
-        fixups: vec![(prefix, Expect::PrefixThenClose(entries))],
-        ..Replay::new("consume_early_close")
-    };
-    replay(r).await;
 }
 
 #[test]

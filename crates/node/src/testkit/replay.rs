@@ -871,3 +871,161 @@ impl Prepared {
         assert!(failures.is_empty(), "{}:\n{}", name, failures.join("\n"));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// The captures and how each is replayed
+
+/// The main store of the captures.
+pub const MAIN: Uuid = Uuid::from_u128(1);
+
+/// The single-connection captures that replay against a fresh server (each with
+/// [`standard`]). Not here: `subscribe_segment`, `subscribe_space`, `subscribe_raw_heartbeat`
+/// (their live statuses come from a second, unrecorded producer), `subscribe_segment_long`
+/// (70 s), `equal_timestamp_order` (needs two chunks committed in the same millisecond), the
+/// `lease_holder_*` series (one server, five connections: [`LEASE_HOLDERS`]), and the
+/// `handshake_*` / `unauthorized_*` captures (HTTP outcomes only).
+pub const CAPTURES: &[&str] = &[
+    "produce",
+    "peek",
+    "get_spaces",
+    "get_segments",
+    "consume_segment",
+    "consume_segment_range",
+    "consume_space",
+    "consume_space_offset",
+    "consume",
+    "produce_wrong_sequence",
+    "produce_duplicate_sequence",
+    "produce_gap_without_halfclose",
+    "produce_client_close_error",
+    "lease_cycle",
+    "lease_withlease",
+    "lease_expiry",
+    "get_status",
+    "subscribe_workers",
+    "subscribe_heartbeat_wildcard",
+    "inventory_order",
+    "consume_bounds",
+    "empty_and_missing_names",
+    "bad_requests",
+    "channel_reuse",
+    "bad_frame_not_json",
+    "bad_frame_payload_not_base64",
+    "scoped_store_allowed",
+    "scoped_store_forbidden",
+    "scoped_store_forbidden_produce",
+    "name_prefix_leak",
+    "consume_early_close",
+];
+
+/// The five `lease_holder_*` captures, run one after another against one server.
+pub const LEASE_HOLDERS: &[&str] = &[
+    "lease_holder_a_acquire",
+    "lease_holder_b_conflict",
+    "lease_holder_b_renew_conflict",
+    "lease_holder_b_release_conflict",
+    "lease_holder_a_release",
+];
+
+/// How capture `name` is replayed: the access its token had (`scoped_*`: the main store
+/// only), whether it ends with the server's connection close (`bad_frame_*`), and the
+/// corrections of the two Go quirks skope does not copy (`name_prefix_leak` expects
+/// exact-name answers; `consume_early_close` expects the stream to stop: a prefix of the
+/// recorded entries, then `close`).
+#[must_use]
+pub fn standard(name: &'static str) -> Replay {
+    match name {
+        "name_prefix_leak" => name_prefix_leak(name),
+        "consume_early_close" => consume_early_close(name),
+        n if n.starts_with("bad_frame_") => Replay {
+            expect_connection_close: true,
+            ..Replay::new(n)
+        },
+        n if n.starts_with("scoped_") => Replay {
+            access: Access::Stores(vec![MAIN]),
+            ..Replay::new(n)
+        },
+        n => Replay::new(n),
+    }
+}
+
+/// Go leaks names by prefix; skope answers with exact names.
+fn name_prefix_leak(name: &'static str) -> Replay {
+    let nil = "00000000-0000-0000-0000-000000000000";
+    let empty = |seg: &str| {
+        format!(
+            r#"{{"sequence":0,"trx":{{"id":"{nil}","node":"{nil}","number":0}},"payload":null,"space":"a","segment":"{seg}"}}"#
+        )
+    };
+    let close = r#"{"type":"mux::close"}"#.to_owned();
+    let status = |seg: &str, last: u64| {
+        format!(
+            r#"{{"space":"a","segment":"{seg}","first_sequence":1,"first_timestamp":1,"last_sequence":{last},"last_timestamp":1,"heartbeat":false}}"#
+        )
+    };
+    Replay {
+        fixups: vec![
+            // get_segments a: a's own segments only.
+            (
+                "b42ebb76",
+                Expect::Exact(vec![
+                    "\"S1\"".into(),
+                    "\"s\"".into(),
+                    "\"s10\"".into(),
+                    "\"s2\"".into(),
+                    close.clone(),
+                ]),
+            ),
+            // peek / consume_segment a/s1: s1 does not exist.
+            ("3d0c7f7a", Expect::Exact(vec![empty("s1"), close.clone()])),
+            ("8f7883cb", Expect::Exact(vec![close.clone()])),
+            // peek / consume_segment with segment "": no such segment.
+            ("fe2aa3ef", Expect::Exact(vec![empty(""), close.clone()])),
+            ("00f69c9f", Expect::Exact(vec![close.clone()])),
+            // subscribe a/*: one status per segment of a; subscribe a/s1: nothing.
+            (
+                "bd7a5b4f",
+                Expect::Exact(vec![
+                    status("S1", 1),
+                    status("s", 1),
+                    status("s10", 2),
+                    status("s2", 1),
+                ]),
+            ),
+            ("208b74b1", Expect::Exact(vec![])),
+        ],
+        ..Replay::new(name)
+    }
+}
+
+/// Go keeps sending after the client's early close; skope stops (a prefix, then `close`).
+fn consume_early_close(name: &'static str) -> Replay {
+    let Some(recs) = load(name) else {
+        return Replay::new(name);
+    };
+    // The consume channel: the one whose request is consume_segment.
+    let consume = recs
+        .iter()
+        .filter(|r| r.c2s)
+        .filter_map(|r| r.frame.as_ref())
+        .find(|f| {
+            f.payload.as_deref().is_some_and(|p| {
+                Message::decode(p).is_ok_and(|m| matches!(m, Message::ConsumeSegment(_)))
+            })
+        })
+        .map(|f| f.channel_id)
+        .unwrap();
+    let entries: Vec<String> = recs
+        .iter()
+        .filter(|r| !r.c2s)
+        .filter_map(|r| r.frame.as_ref())
+        .filter(|f| f.channel_id == consume)
+        .map(|f| String::from_utf8_lossy(f.payload.as_deref().unwrap_or_default()).into_owned())
+        .filter(|t| StreamControl::detect(t.as_bytes()).is_none())
+        .collect();
+    let prefix: &'static str = Box::leak(consume.to_string()[..8].to_owned().into_boxed_str());
+    Replay {
+        fixups: vec![(prefix, Expect::PrefixThenClose(entries))],
+        ..Replay::new(name)
+    }
+}
