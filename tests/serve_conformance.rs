@@ -459,3 +459,89 @@ async fn sigterm_during_produce_commits_whole_chunks_and_exits_0() {
         .collect();
     assert_eq!(seqs, (1..=reported).collect::<Vec<_>>());
 }
+
+// ---------------------------------------------------------------------------------------
+// The CLI surface of `serve` and `token`
+
+fn skope() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("skope").unwrap();
+    c.env_remove("SKOPE_JWT_SECRET")
+        .timeout(Duration::from_secs(30));
+    c
+}
+
+#[test]
+fn serve_refuses_to_run_without_authentication() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = skope()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--allow-anonymous"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_refuses_a_data_dir_held_by_another_skope() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let out = skope()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-anonymous",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("in use by another skope process"), "{err}");
+    // Local commands on the same data dir go through the serving process.
+    skope()
+        .args(["publish", "a", "b", "hello", "--data-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    serve.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_from_skope_token_is_accepted_by_serve() {
+    let out = skope()
+        .args([
+            "token",
+            "--scope",
+            &format!("streamkit::{MAIN}"),
+            "--ttl",
+            "5m",
+        ])
+        .env("SKOPE_JWT_SECRET", SECRET)
+        .assert()
+        .success();
+    let token = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let token = token.trim();
+    assert_eq!(
+        skope_node::auth::unverified_scopes(token),
+        Some(vec![format!("streamkit::{MAIN}")])
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let serve = Serve::start(dir.path());
+    let bearer = format!("Bearer {token}");
+    let got = raw_upgrade(
+        serve.addr,
+        "/streamz",
+        &[("Authorization", &bearer), ("Origin", "http://localhost")],
+    )
+    .await;
+    assert_eq!(got.status_line, "HTTP/1.1 101 Switching Protocols");
+    serve.stop();
+    // Scopes serve would refuse are refused here too.
+    skope()
+        .args(["token", "--secret", "s", "--scope", "streamkit::nope"])
+        .assert()
+        .failure();
+}
