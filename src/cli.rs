@@ -77,6 +77,62 @@ pub enum Command {
     Lease(LeaseArgs),
     /// Measure the connected server's throughput (records/s, MB/s, produce latency).
     Bench(BenchArgs),
+    /// Serve the embedded store on streamkit's WebSocket protocol (`ws://ADDR/streamz`).
+    ///
+    /// Prints one JSON line `{"listening":"HOST:PORT"}` once bound; stops gracefully on
+    /// Ctrl-C / SIGTERM (in-flight commits finish, connections get a `close` frame).
+    Serve(ServeArgs),
+    /// Mint an HS256 token for `skope serve --jwt-secret`; prints it on stdout.
+    Token(TokenArgs),
+}
+
+/// A secret given on the command line; never printed by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("the secret is empty".into());
+        }
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:7447")]
+    pub listen: String,
+    /// HS256 secret that tokens must be signed with.
+    #[arg(long, env = "SKOPE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<Secret>,
+    /// PEM file with the RSA (RS256) or EC (ES256) public key that tokens must be signed with.
+    #[arg(long, conflicts_with = "jwt_secret")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Serve without authentication: every client may use every store.
+    #[arg(long, conflicts_with_all = ["jwt_secret", "jwt_public_key"])]
+    pub allow_anonymous: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The HS256 secret (the one given to `skope serve --jwt-secret`).
+    #[arg(long, env = "SKOPE_JWT_SECRET", hide_env_values = true)]
+    pub secret: Secret,
+    /// Scope to grant (repeatable): `streamkit::*` or `streamkit::<store uuid>`.
+    #[arg(long = "scope", default_value = "streamkit::*")]
+    pub scopes: Vec<String>,
+    /// Lifetime, e.g. `1h`, `30m`, `7d`.
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
+    pub ttl: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -22,9 +22,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             "the TUI is not built yet: try `skope --help` for the CLI commands"
         );
     };
-    if matches!(command, Command::Demo) {
-        return commands::demo::run(cli.global).await;
-    }
+    let command = match command {
+        Command::Demo => return commands::demo::run(cli.global).await,
+        Command::Serve(args) => return commands::serve::run(&cli.global, args).await,
+        Command::Token(args) => return commands::token::run(&args),
+        other => other,
+    };
     let session = connect::open(&cli.global)?;
     let result = match command {
         Command::Spaces => commands::inventory::spaces(&session).await,
@@ -38,12 +41,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Lease(args) => commands::lease::run(&session, args).await,
         Command::Bench(args) => commands::bench::run(&session, args).await,
-        Command::Demo => unreachable_demo(),
+        Command::Demo | Command::Serve(_) | Command::Token(_) => unreachable_early(),
     };
     session.client.close().await;
     result
 }
 
-fn unreachable_demo() -> Result<ExitCode> {
-    color_eyre::eyre::bail!("demo runs before a session is opened")
+fn unreachable_early() -> Result<ExitCode> {
+    color_eyre::eyre::bail!("demo, serve and token run before a session is opened")
 }

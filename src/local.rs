@@ -80,32 +80,11 @@ impl LocalConnector {
         if let Some(o) = owned.as_ref() {
             return Ok(Some(o.node.clone()));
         }
-        let io_err = |source| LocalError::Io {
-            dir: self.dir.clone(),
-            source,
+        let Some(lock) = try_lock_dir(&self.dir)? else {
+            return Ok(None);
         };
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(self.dir.join(LOCK_FILE))
-            .map_err(io_err)?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => return Err(io_err(e)),
-        }
         let node = Node::open(&self.dir).map_err(|e| self.node_error(&e.to_string()))?;
-        let socket = self.dir.join(SOCKET_FILE);
-        let _ = std::fs::remove_file(&socket); // stale: its owner is gone (we hold the lock)
-        let server = match UnixListener::bind(&socket) {
-            Ok(listener) => tokio::spawn(serve(listener, node.clone())),
-            // No socket (e.g. a path too long): this process still works, alone.
-            Err(e) => {
-                tracing::warn!(error = %e, path = %socket.display(), "not sharing the data dir");
-                tokio::spawn(async {})
-            }
-        };
+        let server = share(&self.dir, &node);
         *owned = Some(Owned {
             node: node.clone(),
             _lock: lock,
@@ -118,6 +97,45 @@ impl LocalConnector {
         LocalError::Node {
             dir: self.dir.clone(),
             message: message.to_owned(),
+        }
+    }
+}
+
+/// Take the lock of data dir `dir` (created if needed); `Ok(None)` when another skope process
+/// holds it. The dir is this process's while the returned file is open.
+///
+/// # Errors
+/// The dir or its lock file cannot be created or locked.
+pub fn try_lock_dir(dir: &Path) -> Result<Option<File>, LocalError> {
+    let io_err = |source| LocalError::Io {
+        dir: dir.to_owned(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io_err)?;
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(io_err)?;
+    match lock.try_lock() {
+        Ok(()) => Ok(Some(lock)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(io_err(e)),
+    }
+}
+
+/// Serve `node` to the other skope processes of data dir `dir` on `<dir>/skope.sock` (the
+/// caller holds the dir's lock). Abort the task to stop sharing.
+pub fn share(dir: &Path, node: &Node) -> tokio::task::JoinHandle<()> {
+    let socket = dir.join(SOCKET_FILE);
+    let _ = std::fs::remove_file(&socket); // stale: its owner is gone (we hold the lock)
+    match UnixListener::bind(&socket) {
+        Ok(listener) => tokio::spawn(serve(listener, node.clone())),
+        // No socket (e.g. a path too long): this process still works, alone.
+        Err(e) => {
+            tracing::warn!(error = %e, path = %socket.display(), "not sharing the data dir");
+            tokio::spawn(async {})
         }
     }
 }

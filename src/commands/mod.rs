@@ -5,7 +5,9 @@ pub mod demo;
 pub mod inventory;
 pub mod lease;
 pub mod read;
+pub mod serve;
 pub mod subscribe;
+pub mod token;
 pub mod write;
 
 use std::io::{self, BufWriter, Stdout, Write};

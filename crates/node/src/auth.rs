@@ -98,7 +98,17 @@ impl TokenCheck {
     /// # Errors
     /// Every refusal; the server answers each with HTTP 401.
     pub fn check(&self, authorization: Option<&str>) -> Result<Access, AuthError> {
-        let token = bearer(authorization.ok_or(AuthError::Missing)?)?;
+        self.check_token(bearer(authorization.ok_or(AuthError::Missing)?)?)
+    }
+
+    /// Check a bare token (e.g. the `app_token` cookie) and return what it grants.
+    ///
+    /// # Errors
+    /// Every refusal; the server answers each with HTTP 401.
+    pub fn check_token(&self, token: &str) -> Result<Access, AuthError> {
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| AuthError::Invalid(e.to_string()))?;
         access_from_scopes(&data.claims.scopes.map(|s| s.split()).unwrap_or_default())

@@ -13,5 +13,9 @@
 pub mod auth;
 pub mod server;
 pub mod storage;
+#[cfg(feature = "testkit")]
+#[doc(hidden)]
+pub mod testkit;
 
+pub use server::listen::{Auth, Server};
 pub use server::{Access, Node, NodeError, NodeOptions, ws_config};

@@ -251,9 +251,15 @@ async fn overloaded_stream_is_killed_and_tombstoned() {
     .await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     let rec = encode_bare(&Record::new(1, "x"));
-    for _ in 0..8_300 {
+    // 8192 queued frames are fine (a ping behind them is answered, nothing else comes)...
+    for _ in 0..8_192 {
         p.send_payload(second, rec.clone()).await;
     }
+    p.send_frame(&Frame::ping()).await;
+    let g = p.next().await.unwrap();
+    assert_eq!(g.frame.control_type, ControlType::Pong, "{g:?}");
+    // ...one more kills the stream at once (as Go; no waiting for space).
+    p.send_payload(second, rec.clone()).await;
     let g = p.next().await.unwrap();
     assert_eq!(g.frame.control_type, ControlType::Error);
     assert_eq!(g.frame.channel_id, second);

@@ -26,9 +26,9 @@ const WRITE_BATCH: usize = 256;
 /// How long a shutdown waits for queued frames to be flushed.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
 const TOMBSTONE_MAX: usize = 1024;
-/// How long a full stream backlog may stay full before the stream is killed
-/// (Go: receive offer timeout 100 ms, saturation threshold 3).
-const OFFER_TIMEOUT: Duration = Duration::from_millis(300);
+/// How long a graceful shutdown waits for the channels' handlers (an in-flight produce
+/// commit, its status frame) before the connection `close` frame is sent.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(4);
 const TOMBSTONE_AGE: Duration = Duration::from_secs(60);
 
 struct Channel {
@@ -44,6 +44,9 @@ enum End {
     Graceful(&'static str),
     /// `Node::disconnect_all`: drop the socket, nothing more.
     Abort,
+    /// Server shutdown: end every channel's input, let the handlers finish (a produce
+    /// completes the chunk commit in flight and sends its status), then close gracefully.
+    Drain,
 }
 
 struct Muxer {
@@ -63,6 +66,7 @@ pub(crate) async fn serve<S>(
     ws: WebSocketStream<S>,
     access: Access,
     abort: CancellationToken,
+    drain: CancellationToken,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -91,6 +95,7 @@ pub(crate) async fn serve<S>(
     let end = loop {
         tokio::select! {
             () = abort.cancelled() => break End::Abort,
+            () = drain.cancelled() => break End::Drain,
             () = closed.cancelled() => break End::Graceful("socket write failed"),
             msg = stream.next() => {
                 let Some(msg) = msg else { break End::Graceful("peer went away") };
@@ -117,17 +122,31 @@ pub(crate) async fn serve<S>(
         }
     };
     debug!(?end, channels = mux.channels.len(), "connection ends");
-    // Every handler sees its queue end.
-    mux.channels.clear();
+    let out = mux.out.clone();
+    // Every handler sees its queue end (and the muxer's completion sender goes away).
+    drop(mux);
     match end {
         End::Abort => {
             closed.cancel();
             writer.abort();
         }
-        End::Graceful(_) => {
-            let _ = tokio::time::timeout(FLUSH_TIMEOUT, mux.out.tx.send(WsOut::Shutdown)).await;
-            closed.cancel();
+        End::Graceful(_) | End::Drain => {
+            if end == End::Drain {
+                // Handlers hold the only completion senders left: `None` = all finished.
+                let _ = tokio::time::timeout(DRAIN_TIMEOUT, async {
+                    while completions.recv().await.is_some() {}
+                })
+                .await;
+            }
+            // The writer writes everything queued before `Shutdown`, then the close frame.
+            if tokio::time::timeout(FLUSH_TIMEOUT, out.tx.send(WsOut::Shutdown))
+                .await
+                .is_err()
+            {
+                closed.cancel();
+            }
             let _ = tokio::time::timeout(FLUSH_TIMEOUT, writer).await;
+            closed.cancel();
         }
     }
     drop(stream);
@@ -154,9 +173,10 @@ async fn write_loop<K>(
     let mut shutdown = false;
     'outer: loop {
         let first = tokio::select! {
+            biased;
             () = abort.cancelled() => return,
-            () = closed.cancelled() => break,
             m = rx.recv() => m,
+            () = closed.cancelled() => break,
         };
         let Some(mut item) = first else { break };
         let mut n = 0;
@@ -286,16 +306,10 @@ impl Muxer {
             return;
         }
         if let Some(ch) = self.channels.get(&channel_id) {
+            // As Go: a backlog past INGRESS_BACKLOG frames kills the stream at once.
             let overloaded = match ch.tx.try_send(inbound) {
                 Ok(()) => false,
-                // Policy "wait": give a busy handler a moment (the socket read waits meanwhile,
-                // which pushes back on the sender) before killing the stream.
-                Err(mpsc::error::TrySendError::Full(inbound)) => {
-                    matches!(
-                        ch.tx.send_timeout(inbound, OFFER_TIMEOUT).await,
-                        Err(mpsc::error::SendTimeoutError::Timeout(_))
-                    )
-                }
+                Err(mpsc::error::TrySendError::Full(_)) => true,
                 // The handler is finishing; its completion re-dispatches what it did not read.
                 Err(mpsc::error::TrySendError::Closed(_)) => false,
             };

@@ -6,6 +6,7 @@ mod channel;
 mod conn;
 mod hub;
 mod leases;
+pub mod listen;
 mod produce;
 mod reads;
 mod router;
@@ -136,10 +137,24 @@ impl Node {
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
+        self.serve_ws_until(ws, access, CancellationToken::new())
+            .await;
+    }
+
+    /// [`Node::serve_ws`] that ends gracefully once `drain` is cancelled: the channels'
+    /// input ends, in-flight produce commits finish and report, then the `close` frame.
+    pub(crate) async fn serve_ws_until<S>(
+        &self,
+        ws: WebSocketStream<S>,
+        access: Access,
+        drain: CancellationToken,
+    ) where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
         let id = self.inner.next_conn.fetch_add(1, Ordering::Relaxed);
         let abort = CancellationToken::new();
         self.conns().insert(id, abort.clone());
-        conn::serve(self.clone(), ws, access, abort).await;
+        conn::serve(self.clone(), ws, access, abort, drain).await;
         self.conns().remove(&id);
     }
 

@@ -72,11 +72,8 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
                 inflight = None;
                 match res {
                     Ok(Ok(done)) => {
-                        for c in done {
-                            if io.send(encode_bare(&c.status)).await.is_err() {
-                                return Finish::Forget;
-                            }
-                            hub.subs.publish(&c.status);
+                        if !report(hub, io, done).await {
+                            return Finish::Forget;
                         }
                     }
                     Ok(Err(e)) => {
@@ -90,8 +87,17 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
                 }
             }
             inbound = io.rx.recv(), if can_read => match inbound {
-                // Killed or the connection is gone: the partial chunk is not committed.
-                None => return Finish::Forget,
+                // Killed, the connection is gone or the server shuts down: the chunks not yet
+                // committed are dropped; a commit in flight completes and reports its status
+                // (when the socket still works) so the client learns what was written.
+                None => {
+                    if let Some(t) = inflight.take()
+                        && let Ok(Ok(done)) = t.await
+                    {
+                        report(hub, io, done).await;
+                    }
+                    return Finish::Forget;
+                }
                 // `mux::close` (with or without err) and `mux::error` all end the input.
                 Some(Inbound::Control(c)) => {
                     tracing::trace!(channel = %io.channel_id, err = ?c.err, "produce input ended");
@@ -110,10 +116,7 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
                         if let Some(t) = inflight.take()
                             && let Ok(Ok(done)) = t.await
                         {
-                            for c in done {
-                                let _ = io.send(encode_bare(&c.status)).await;
-                                hub.subs.publish(&c.status);
-                            }
+                            report(hub, io, done).await;
                         }
                         let _ = io.close_err(&text::sequence_gap(expected, record.sequence)).await;
                         return Finish::Tombstone;
@@ -124,4 +127,17 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
             },
         }
     }
+}
+
+/// Publish the committed chunks' statuses to subscribers and send them to the producer;
+/// `false` when the channel can no longer send.
+async fn report(hub: &Arc<StoreHub>, io: &ChannelIo, done: Vec<Committed>) -> bool {
+    let mut sent = true;
+    for c in done {
+        hub.subs.publish(&c.status);
+        if sent && io.send(encode_bare(&c.status)).await.is_err() {
+            sent = false;
+        }
+    }
+    sent
 }
