@@ -295,6 +295,14 @@ mod tests {
         assert!(Error::muxer_closed().is_retryable());
         assert!(Error::heartbeat_timeout().is_retryable());
         assert_eq!(Error::muxer_closed().to_string(), "muxer closed");
+        let e = Error::new(
+            ErrorKind::Unauthorized,
+            "unauthorized: the server refused the token (HTTP 401)",
+        );
+        assert!(!e.is_retryable());
+        assert!(e.clone().with_retryable(true).is_retryable());
+        assert!(!Error::new(ErrorKind::Forbidden, "forbidden (HTTP 403)").is_retryable());
+        assert!(!Error::muxer_closed().with_retryable(false).is_retryable());
     }
 
     #[test]
