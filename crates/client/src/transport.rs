@@ -2,7 +2,7 @@
 //! byte pipe. The connection actor calls it whenever it needs a (new) connection.
 //!
 //! [`DuplexConnector`] speaks WebSocket over an in-process pipe (the embedded node hands out the
-//! far end). A TCP/TLS connector only has to implement [`Connector`] the same way.
+//! far end); [`crate::WsConnector`] dials TCP/TLS servers. Both end in [`upgrade`].
 
 use crate::error::{Error, ErrorKind, Result};
 use async_trait::async_trait;
