@@ -23,7 +23,24 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
-    /// Store UUID (default 00000000-0000-0000-0000-000000000001).
+    /// A streamkit server (`ws://host:port` or `wss://…`; `/streamz` is appended). Without it,
+    /// the embedded store under --data-dir.
+    #[arg(long, global = true, env = "SKOPE_URL")]
+    pub url: Option<String>,
+    /// Bearer token for --url (prefer --token-file or --token-cmd: a flag shows in `ps`).
+    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"])]
+    pub token: Option<String>,
+    /// Read the token from this file (re-read on every dial).
+    #[arg(long, global = true, conflicts_with = "token_cmd")]
+    pub token_file: Option<PathBuf>,
+    /// Run this shell command for a token on every dial (short-lived JWTs).
+    #[arg(long, global = true)]
+    pub token_cmd: Option<String>,
+    /// A PEM file of private CA certificates trusted for `wss://` (besides the system roots).
+    #[arg(long, global = true, env = "SKOPE_CA_FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Store UUID. Embedded default: 00000000-0000-0000-0000-000000000001; with --url, the
+    /// store of the token's single `streamkit::<uuid>` scope, else required.
     #[arg(long, global = true, env = "SKOPE_STORE", value_parser = parse_store)]
     pub store: Option<Uuid>,
     /// Data directory of the embedded store (default: the platform data dir).

@@ -3,7 +3,7 @@
 use crate::cli::{DEFAULT_STORE, Global, RetryChoice};
 use crate::local::LocalConnector;
 use color_eyre::eyre::{Result, WrapErr};
-use skope_client::{Client, RetryPolicy};
+use skope_client::{Client, RetryPolicy, TokenSource, WsConnector};
 use std::path::PathBuf;
 use uuid::Uuid;
 
@@ -31,18 +31,77 @@ pub fn retry_policy(choice: RetryChoice) -> RetryPolicy {
     }
 }
 
-/// Connect a client to the embedded node of the data dir (owned here or by another skope).
+/// Connect a client: to `--url` over WebSocket, else to the embedded node of the data dir
+/// (owned here or by another skope process).
 pub fn open(global: &Global) -> Result<Session> {
-    let dir = data_dir(global)?;
-    let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
-    let client = Client::builder(connector)
-        .retry_policy(retry_policy(global.retry))
-        .build();
+    let (client, store) = match &global.url {
+        Some(url) => {
+            let token = token_source(global);
+            let store = match global.store.or_else(|| single_scoped_store(global)) {
+                Some(s) => s,
+                None => {
+                    // Servers do not list stores; say which one is used rather than guess silently.
+                    eprintln!("skope: no --store given: using {DEFAULT_STORE}");
+                    DEFAULT_STORE
+                }
+            };
+            let mut builder = WsConnector::builder(url.clone()).token(token);
+            if let Some(ca) = &global.ca_file {
+                builder = builder.ca_file(ca.clone());
+            }
+            let connector = builder.build()?;
+            (
+                Client::builder(connector)
+                    .retry_policy(retry_policy(global.retry))
+                    .build(),
+                store,
+            )
+        }
+        None => {
+            let dir = data_dir(global)?;
+            let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
+            let client = Client::builder(connector)
+                .retry_policy(retry_policy(global.retry))
+                .build();
+            (client, global.store.unwrap_or(DEFAULT_STORE))
+        }
+    };
     Ok(Session {
         client,
-        store: global.store.unwrap_or(DEFAULT_STORE),
+        store,
         read_only: global.read_only,
     })
+}
+
+fn token_source(global: &Global) -> TokenSource {
+    if let Some(t) = &global.token {
+        TokenSource::Static(t.clone())
+    } else if let Some(f) = &global.token_file {
+        TokenSource::File(f.clone())
+    } else if let Some(c) = &global.token_cmd {
+        TokenSource::Command(c.clone())
+    } else {
+        TokenSource::None
+    }
+}
+
+/// The store of a static token's only `streamkit::<uuid>` scope, if that is what it grants.
+fn single_scoped_store(global: &Global) -> Option<Uuid> {
+    let token = match (&global.token, &global.token_file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(f)) => std::fs::read_to_string(f).ok()?.trim().to_owned(),
+        _ => return None,
+    };
+    let scopes = skope_node::auth::unverified_scopes(&token)?;
+    let stores: Vec<Uuid> = scopes
+        .iter()
+        .filter_map(|s| s.strip_prefix("streamkit::"))
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    match stores.as_slice() {
+        [one] if !scopes.iter().any(|s| s == "streamkit::*") => Some(*one),
+        _ => None,
+    }
 }
 
 impl Session {

@@ -34,9 +34,18 @@ pub struct ClientBuilder {
     handler_timeout: Option<Duration>,
     metrics: Arc<dyn Metrics>,
     max_handlers: usize,
+    dial_backoff: (Duration, Duration),
 }
 
 impl ClientBuilder {
+    /// The wait between failed dials: starts at `initial`, doubles up to `max`, each jittered
+    /// into [0.75, 1.25) × (default 100 ms → 5 s). Also paces the background redial after a
+    /// lost connection.
+    pub fn dial_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.dial_backoff = (initial, max);
+        self
+    }
+
     /// The retry policy for opening streams (default [`RetryPolicy::default_policy`]).
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.policy = policy.normalized();
@@ -68,7 +77,12 @@ impl ClientBuilder {
     /// Outside a Tokio runtime.
     #[must_use]
     pub fn build(self) -> Client {
-        let conn = Connection::spawn(self.connector, self.metrics.clone());
+        let (initial, max) = self.dial_backoff;
+        let conn = Connection::spawn(
+            self.connector,
+            self.metrics.clone(),
+            crate::connection::dial_backoff(initial, max),
+        );
         Client {
             inner: Arc::new(Inner {
                 conn,
@@ -132,6 +146,10 @@ impl Client {
             handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
             metrics: Arc::new(NoopMetrics),
             max_handlers: DEFAULT_MAX_CONCURRENT_HANDLERS,
+            dial_backoff: (
+                crate::connection::DEFAULT_DIAL_BACKOFF_INITIAL,
+                crate::connection::DEFAULT_DIAL_BACKOFF_MAX,
+            ),
         }
     }
 

@@ -1,10 +1,15 @@
 //! The connection actor: one task owns the WebSocket's read half, the channel routing, the
 //! heartbeat and the (re)dialing; a writer task per connection owns the write half.
 //!
-//! * Dialing is on demand: the first call that needs a connection dials; after a loss the next
-//!   call dials again. Concurrent callers waiting during a dial share its outcome. The backoff
-//!   between dials is the callers' retry policy (each attempt asks for a connection once), with
-//!   its jitter.
+//! * Dialing: the first call that needs a connection dials. Concurrent callers waiting during a
+//!   dial share its outcome. After a **failed** dial the next one starts no earlier than a
+//!   bounded, jittered backoff (100 ms, × 2, capped at 5 s, ±25 %; reset by a success): callers
+//!   asking meanwhile wait for that dial (so a down server is not hammered, however many callers
+//!   retry), and `close()` interrupts the wait. After a connection is **lost** the actor redials
+//!   in the background on the same schedule until it has a connection again (or a dial fails
+//!   permanently: 401, 403, untrusted certificate …), so subscriptions, follows and leases find
+//!   it back as soon as the server returns. Each caller's retry policy still bounds how long that
+//!   caller waits.
 //! * Heartbeat (PROTOCOL §2.5): a JSON `ping` every 30 s − U[0, 5 s); a connection that has
 //!   received nothing for 90 s is dead (`heartbeat timeout`). JSON `ping`s are answered with
 //!   `pong`s.
@@ -20,6 +25,7 @@
 use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Metrics;
 use crate::mux::{Channel, Inbound, Link, Outgoing};
+use crate::retry::RetryPolicy;
 use crate::transport::{Connector, WsStream};
 use futures::{SinkExt, StreamExt};
 use rand::Rng;
@@ -42,6 +48,21 @@ pub(crate) const PING_JITTER: Duration = Duration::from_secs(5);
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// A dial that takes longer than this fails.
 pub(crate) const DIAL_TIMEOUT: Duration = Duration::from_secs(30);
+/// First wait before redialing after a failed dial.
+pub const DEFAULT_DIAL_BACKOFF_INITIAL: Duration = Duration::from_millis(100);
+/// Cap of the wait between failed dials (before jitter, which adds up to 25 %).
+pub const DEFAULT_DIAL_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+/// The schedule between failed dials: 100 ms, then × 2 up to 5 s, jittered into [0.75, 1.25).
+pub(crate) fn dial_backoff(initial: Duration, max: Duration) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: u32::MAX,
+        initial_backoff: initial,
+        max_backoff: max,
+        multiplier: 2.0,
+        jitter: true,
+    }
+}
 
 /// The connection as observers see it.
 #[derive(Debug, Clone, PartialEq)]
@@ -87,7 +108,11 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Start the actor (it dials nothing until asked).
-    pub(crate) fn spawn(connector: Arc<dyn Connector>, metrics: Arc<dyn Metrics>) -> Self {
+    pub(crate) fn spawn(
+        connector: Arc<dyn Connector>,
+        metrics: Arc<dyn Metrics>,
+        dial_backoff: RetryPolicy,
+    ) -> Self {
         let (cmd_tx, cmd_rx) = mpsc::channel(64);
         let (state_tx, state) = watch::channel(ConnState::Idle);
         let shared = Arc::new(Shared {
@@ -102,6 +127,7 @@ impl Connection {
         let actor = Actor {
             connector,
             metrics,
+            dial_backoff: dial_backoff.normalized(),
             cmd_rx,
             state_tx,
             shared: Arc::downgrade(&shared),
@@ -187,6 +213,7 @@ fn ping_wait() -> Duration {
 struct Actor {
     connector: Arc<dyn Connector>,
     metrics: Arc<dyn Metrics>,
+    dial_backoff: RetryPolicy,
     cmd_rx: mpsc::Receiver<Cmd>,
     state_tx: watch::Sender<ConnState>,
     shared: std::sync::Weak<Shared>,
@@ -205,31 +232,58 @@ type PendingSend = Pin<
 
 impl Actor {
     async fn run(mut self) {
+        let shutdown = self.shutdown.clone();
+        // Callers waiting for a connection (they share the outcome of the next dial).
+        let mut waiters: Vec<oneshot::Sender<Result<Link>>> = Vec::new();
+        // Earliest start of the next dial after a failed one (`None`: dial at once).
+        let mut retry_at: Option<Instant> = None;
+        let mut sleeps = self.dial_backoff.backoff().endless();
+        // Redial without waiting for demand: set after a connection was lost, cleared by a
+        // permanent dial failure (401, 403, bad certificate …) or a new connection.
+        let mut background = false;
         loop {
-            let cmd = tokio::select! {
-                biased;
-                () = self.shutdown.cancelled() => break,
-                cmd = self.cmd_rx.recv() => cmd,
-            };
-            let Some(Cmd::Link(reply)) = cmd else { break };
-            let shutdown = self.shutdown.clone();
+            waiters.retain(|w| !w.is_closed());
+            let wanted = background || !waiters.is_empty();
+            let due = retry_at.is_none_or(|t| Instant::now() >= t);
+            if !(wanted && due) {
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break,
+                    cmd = self.cmd_rx.recv() => match cmd {
+                        Some(Cmd::Link(reply)) => waiters.push(reply),
+                        None => break,
+                    },
+                    () = sleep_until_opt(retry_at), if wanted => {}
+                }
+                continue;
+            }
             let dialed = tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
                 r = self.dial() => r,
             };
+            // Everyone who queued up during the dial shares its outcome.
+            while let Ok(Cmd::Link(r)) = self.cmd_rx.try_recv() {
+                waiters.push(r);
+            }
             match dialed {
                 Err(e) => {
+                    let sleep = sleeps.next().unwrap_or(self.dial_backoff.max_backoff);
+                    tracing::debug!(error = %e, ?sleep, background, "dial failed");
+                    retry_at = Some(Instant::now() + sleep);
+                    background = background && e.is_retryable();
                     self.state_tx
                         .send_replace(ConnState::Disconnected { reason: e.clone() });
-                    let _ = reply.send(Err(e.clone()));
-                    // Everyone who queued up during the dial shares its outcome.
-                    while let Ok(Cmd::Link(r)) = self.cmd_rx.try_recv() {
-                        let _ = r.send(Err(e.clone()));
+                    for w in waiters.drain(..) {
+                        let _ = w.send(Err(e.clone()));
                     }
                 }
                 Ok((link, reader)) => {
-                    let _ = reply.send(Ok(link.clone()));
+                    retry_at = None;
+                    sleeps = self.dial_backoff.backoff().endless();
+                    for w in waiters.drain(..) {
+                        let _ = w.send(Ok(link.clone()));
+                    }
                     let exit = self.serve(&link, reader).await;
                     match exit {
                         Exit::Shutdown => {
@@ -241,11 +295,15 @@ impl Actor {
                             tracing::debug!(error = %reason, generation = link.0.generation, "connection lost");
                             self.state_tx
                                 .send_replace(ConnState::Disconnected { reason });
+                            // Get the connection back for whoever needs it next (subscriptions,
+                            // follows and leases re-open right after a loss).
+                            background = true;
                         }
                     }
                 }
             }
         }
+        drop(waiters);
         if let Some(shared) = self.shared.upgrade()
             && let Some(link) = lock(&shared.current).take()
         {
@@ -318,7 +376,7 @@ impl Actor {
                     let text = match msg {
                         None => { link.fail(Error::muxer_closed()); return Exit::Lost; }
                         Some(Err(e)) => {
-                            link.fail(Error::new(ErrorKind::ConnectionLost, e.to_string()).with_source(e));
+                            link.fail(read_error(e));
                             return Exit::Lost;
                         }
                         Some(Ok(m)) => m,
@@ -394,6 +452,25 @@ fn route(link: &Link, frame: Frame) -> Option<(Option<Inbound>, PendingSend)> {
         Err(mpsc::error::TrySendError::Full(item)) => {
             Some((Some(item), Box::pin(tx.reserve_owned()) as PendingSend))
         }
+    }
+}
+
+/// The error a failed socket read ends the connection with. A frame over the 8 MiB limit is a
+/// permanent `frame payload size exceeds limit: …` (PROTOCOL §2.7): redialing would just get it
+/// again.
+fn read_error(e: tokio_tungstenite::tungstenite::Error) -> Error {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let text = match &e {
+        WsError::Capacity(c) => format!("frame payload size exceeds limit: {c}"),
+        other => other.to_string(),
+    };
+    Error::new(ErrorKind::ConnectionLost, text).with_source(e)
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -11,8 +11,15 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// Dialing the server failed (handshake, I/O, timeout).
+    /// Dialing the server failed (TCP, DNS, handshake, I/O, timeout, an unexpected HTTP status).
     Connect,
+    /// The server refused the upgrade with HTTP 401: missing, invalid or expired token.
+    /// Permanent unless the connector was told to retry auth failures.
+    Unauthorized,
+    /// The server refused the upgrade with HTTP 403.
+    Forbidden,
+    /// The TLS handshake failed (certificate not trusted, name mismatch, …).
+    Tls,
     /// The connection carrying the stream went away (`muxer closed`, `heartbeat timeout`, I/O).
     ConnectionLost,
     /// The server ended the stream with an error (`remote closed stream: E`).
@@ -47,6 +54,8 @@ pub struct Error {
     kind: ErrorKind,
     message: Arc<str>,
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
+    /// Overrides the classification of [`Error::is_retryable`] when set.
+    retryable: Option<bool>,
 }
 
 /// Result alias of this crate.
@@ -61,6 +70,7 @@ impl Error {
             kind,
             message: message.into(),
             source: None,
+            retryable: None,
         }
     }
 
@@ -68,6 +78,13 @@ impl Error {
     #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// Force [`Error::is_retryable`] to answer `retryable` (e.g. a 401 while keys rotate).
+    #[must_use]
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.retryable = Some(retryable);
         self
     }
 
@@ -85,7 +102,11 @@ impl Error {
     /// Whether retrying (re-opening the stream) may help: PROTOCOL §5.2 plus local kinds.
     #[must_use]
     pub fn is_retryable(&self) -> bool {
+        if let Some(r) = self.retryable {
+            return r;
+        }
         match self.kind {
+            ErrorKind::Unauthorized | ErrorKind::Forbidden => false,
             ErrorKind::Closed
             | ErrorKind::PayloadTooLarge
             | ErrorKind::NotContiguous
@@ -274,6 +295,14 @@ mod tests {
         assert!(Error::muxer_closed().is_retryable());
         assert!(Error::heartbeat_timeout().is_retryable());
         assert_eq!(Error::muxer_closed().to_string(), "muxer closed");
+        let e = Error::new(
+            ErrorKind::Unauthorized,
+            "unauthorized: the server refused the token (HTTP 401)",
+        );
+        assert!(!e.is_retryable());
+        assert!(e.clone().with_retryable(true).is_retryable());
+        assert!(!Error::new(ErrorKind::Forbidden, "forbidden (HTTP 403)").is_retryable());
+        assert!(!Error::muxer_closed().with_retryable(false).is_retryable());
     }
 
     #[test]

@@ -36,12 +36,15 @@ mod produce;
 mod retry;
 mod subscription;
 mod transport;
+mod ws;
 
 pub use client::{
     Client, ClientBuilder, DEFAULT_HANDLER_TIMEOUT, DEFAULT_MAX_CONCURRENT_HANDLERS,
     MAX_PUBLISH_LOCKS,
 };
-pub use connection::{ConnState, ReconnectListener};
+pub use connection::{
+    ConnState, DEFAULT_DIAL_BACKOFF_INITIAL, DEFAULT_DIAL_BACKOFF_MAX, ReconnectListener,
+};
 pub use consume::EntryStream;
 pub use error::{Error, ErrorKind, Result, is_retryable_text};
 pub use lease::{LeaseGuard, RELEASE_TIMEOUT, renew_interval, ttl_seconds};
@@ -56,6 +59,11 @@ pub use subscription::{
 };
 pub use transport::{
     BoxIo, Connector, DuplexConnector, Io, ORIGIN, WsStream, upgrade, websocket_config,
+};
+
+pub use ws::{
+    DEFAULT_CONNECT_TIMEOUT, DialFailureHook, TokenFn, TokenSource, WsConnector,
+    WsConnectorBuilder, normalize_address,
 };
 
 pub use skope_proto::{

@@ -2,7 +2,7 @@
 //! byte pipe. The connection actor calls it whenever it needs a (new) connection.
 //!
 //! [`DuplexConnector`] speaks WebSocket over an in-process pipe (the embedded node hands out the
-//! far end). A TCP/TLS connector only has to implement [`Connector`] the same way.
+//! far end); [`crate::WsConnector`] dials TCP/TLS servers. Both end in [`upgrade`].
 
 use crate::error::{Error, ErrorKind, Result};
 use async_trait::async_trait;
@@ -45,24 +45,69 @@ pub fn websocket_config() -> WebSocketConfig {
 /// when a token is given). Shared by every connector.
 ///
 /// # Errors
-/// A handshake failure (kind [`ErrorKind::Connect`]).
+/// * HTTP 401: kind [`ErrorKind::Unauthorized`] (`unauthorized: the server refused the token
+///   (HTTP 401)`), permanent;
+/// * HTTP 403: kind [`ErrorKind::Forbidden`] (`forbidden (HTTP 403)`), permanent;
+/// * any other answer than 101: kind [`ErrorKind::Connect`] naming the status;
+/// * an I/O or protocol failure during the handshake: kind [`ErrorKind::Connect`].
 pub async fn upgrade(io: BoxIo, url: &str, bearer: Option<&str>) -> Result<WsStream> {
-    let connect_err =
-        |e: tokio_tungstenite::tungstenite::Error| Error::new(ErrorKind::Connect, e.to_string());
-    let mut request = url.into_client_request().map_err(connect_err)?;
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| Error::invalid_argument(format!("invalid address {url}: {e}")))?;
     request
         .headers_mut()
         .insert("Origin", HeaderValue::from_static(ORIGIN));
     if let Some(token) = bearer {
-        let value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|e| Error::invalid_argument(format!("invalid token: {e}")))?;
+        // Never echo the value: the error names the problem only.
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Error::invalid_argument(
+                "invalid token: it contains characters not allowed in an HTTP header",
+            )
+        })?;
+        value.set_sensitive(true);
         request.headers_mut().insert("Authorization", value);
     }
     let (ws, _response) =
         tokio_tungstenite::client_async_with_config(request, io, Some(websocket_config()))
             .await
-            .map_err(connect_err)?;
+            .map_err(|e| handshake_error(e, bearer.is_some()))?;
     Ok(ws)
+}
+
+/// Map a failed client handshake to one clear error.
+fn handshake_error(e: tokio_tungstenite::tungstenite::Error, had_token: bool) -> Error {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e {
+        WsError::Http(response) => {
+            let status = response.status();
+            match status.as_u16() {
+                401 if had_token => Error::new(
+                    ErrorKind::Unauthorized,
+                    "unauthorized: the server refused the token (HTTP 401)",
+                ),
+                401 => Error::new(
+                    ErrorKind::Unauthorized,
+                    "unauthorized: the server requires a token and none was sent (HTTP 401)",
+                ),
+                403 => Error::new(ErrorKind::Forbidden, "forbidden (HTTP 403)"),
+                _ => Error::new(
+                    ErrorKind::Connect,
+                    format!(
+                        "websocket upgrade refused: HTTP {} {}",
+                        status.as_u16(),
+                        status.canonical_reason().unwrap_or("")
+                    )
+                    .trim_end()
+                    .to_owned(),
+                ),
+            }
+        }
+        other => Error::new(
+            ErrorKind::Connect,
+            format!("websocket handshake failed: {other}"),
+        )
+        .with_source(other),
+    }
 }
 
 /// WebSocket over an in-process pipe: every dial asks `make` for a fresh pipe.
