@@ -8,7 +8,9 @@ fn main() -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(&e),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    // One thread runs the client (and an embedded node's async side; storage work goes to the
+    // blocking pool): no cross-thread wakeups per frame, and a local server keeps a core.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => return fail(&e.into()),
     };
