@@ -3,13 +3,14 @@
 //! ```text
 //! ┌ #27 orders/eu-1 · json ────────────────────────┐
 //! │ time     2025-01-01T10:00:00.000Z (3s ago)      │
-//! │ trx      1b4e…  #12 · node 9f0c…                │
-//! │ offsets  space   4441540053…                    │
-//! │          segment 4441540053…                    │
-//! │ metadata source = demo                          │
 //! │ payload  71 B                                   │
 //! │ {                                               │
-//! │   "id": "orders-eu-1-27",                       │
+//! │   "id": "orders-eu-1-27", …                     │
+//! │ metadata source = demo                          │
+//! │ trx      1b4e… #12                              │
+//! │ node     9f0c…                                  │
+//! │ offsets  space   4441540053…                    │
+//! │          segment 4441540053…                    │
 //! └─────────────────────────────────────────────────┘
 //! ```
 
@@ -62,6 +63,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         return vec![Line::from(Span::styled("no entry selected", t.dim))];
     };
     let label = |s: &str| Span::styled(format!("{s:<LABEL_W$}"), t.dim);
+    let payload = e.payload_bytes();
     let mut out = vec![
         Line::from(vec![
             label("time"),
@@ -69,21 +71,12 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             Span::styled(format!(" ({} ago)", age(state.now_ms - e.timestamp)), t.dim),
         ]),
         Line::from(vec![
-            label("trx"),
-            Span::raw(format!("{} #{}", e.trx.id, e.trx.number)),
-        ]),
-        Line::from(vec![label("node"), Span::raw(e.trx.node.to_string())]),
-        Line::from(vec![
-            label("offsets"),
-            Span::styled("space   ", t.dim),
-            Span::raw(e.space_offset().to_hex()),
-        ]),
-        Line::from(vec![
-            label(""),
-            Span::styled("segment ", t.dim),
-            Span::raw(e.segment_offset().to_hex()),
+            label("payload"),
+            Span::raw(format!("{} B", payload.len())),
         ]),
     ];
+    out.extend(payload_lines(e, state.detail.format, t));
+    out.push(Line::from(""));
     if e.metadata.is_empty() {
         out.push(Line::from(vec![
             label("metadata"),
@@ -105,12 +98,23 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             ]));
         }
     }
-    let payload = e.payload_bytes();
-    out.push(Line::from(vec![
-        label("payload"),
-        Span::raw(format!("{} B", payload.len())),
-    ]));
-    out.extend(payload_lines(e, state.detail.format, t));
+    out.extend([
+        Line::from(vec![
+            label("trx"),
+            Span::raw(format!("{} #{}", e.trx.id, e.trx.number)),
+        ]),
+        Line::from(vec![label("node"), Span::raw(e.trx.node.to_string())]),
+        Line::from(vec![
+            label("offsets"),
+            Span::styled("space   ", t.dim),
+            Span::raw(e.space_offset().to_hex()),
+        ]),
+        Line::from(vec![
+            label(""),
+            Span::styled("segment ", t.dim),
+            Span::raw(e.segment_offset().to_hex()),
+        ]),
+    ]);
     out
 }
 

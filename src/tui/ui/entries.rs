@@ -46,7 +46,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         let (text, style) = if let Some(err) = &e.error {
             (format!("✖ {err} "), t.error)
         } else if e.paused {
-            ("⏸ PAUSED ".to_owned(), t.warn)
+            ("[PAUSED] ".to_owned(), t.warn)
         } else if !e.follow {
             ("↑ SCROLLED (G follows) ".to_owned(), t.warn)
         } else {
@@ -54,15 +54,15 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         };
         title.push(Span::styled(text, style));
     }
-    let mut block = pane(state, Focus::Entries, Line::from(title));
+    let title = Line::from(title);
+    let left_w = title.width();
+    let mut block = pane(state, Focus::Entries, title);
     if let Some(last) = e.last_sequence {
-        block = block.title(
-            Line::from(Span::styled(
-                format!(" last #{last} · {} in window ", e.ring.len()),
-                t.dim,
-            ))
-            .alignment(Alignment::Right),
-        );
+        let right = format!(" last #{last} · {} in window ", e.ring.len());
+        // The right title only where it does not cover the left one.
+        if left_w + right.chars().count() + 4 <= usize::from(area.width) {
+            block = block.title(Line::from(Span::styled(right, t.dim)).alignment(Alignment::Right));
+        }
     }
     if e.ring.is_empty() {
         let text = match (&e.source, e.reading) {

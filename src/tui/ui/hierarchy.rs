@@ -3,7 +3,7 @@
 //! ```text
 //! ┏ orders ━━━━━━━━━━━━━━━━━━━━━━━━┓     ┌ spaces ──────────┐
 //! ┃ SEGMENT    LAST  AGE  ENTRIES/S ┃     │ SPACE            │
-//! ┃ * all (by time)                 ┃     │ inventory        │
+//! ┃ * (all)                         ┃     │ inventory        │
 //! ┃ eu-1        #27   3s ▁▂▁▅█▃     ┃     │ orders           │
 //! ┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛     └──────────────────┘
 //! ```
@@ -89,7 +89,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         Level::Segments => {
             let wide = area.width >= 40;
             let all = Row::new([
-                Cell::from(Span::styled("* all (by time)", t.accent)),
+                Cell::from(Span::styled("* (all)", t.accent)),
                 Cell::from(""),
                 Cell::from(""),
                 Cell::from(""),

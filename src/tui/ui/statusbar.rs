@@ -70,7 +70,7 @@ pub fn render_top(state: &AppState, area: Rect, frame: &mut Frame) {
     let rw = u16::try_from(right.width())
         .unwrap_or(area.width)
         .min(area.width);
-    let left_area = Rect::new(area.x, area.y, area.width.saturating_sub(rw), 1);
+    let left_area = Rect::new(area.x, area.y, area.width.saturating_sub(rw + 1), 1);
     let right_area = Rect::new(area.x + area.width - rw, area.y, rw, 1);
     frame.render_widget(Paragraph::new(Line::from(left)), left_area);
     frame.render_widget(
