@@ -4,7 +4,7 @@
 
 use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -27,14 +27,18 @@ impl TerminalGuard {
     pub fn init() -> io::Result<Self> {
         install_panic_hook();
         enable_raw_mode()?;
-        let setup = execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)
-            .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
+        // (Not `Terminal::clear`: it asks the terminal for the cursor position, which a
+        // terminal that does not answer turns into a 2 s stall and an error.)
+        let setup = execute!(
+            io::stdout(),
+            EnterAlternateScreen,
+            EnableMouseCapture,
+            Clear(ClearType::All),
+            cursor::Hide
+        )
+        .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
         match setup {
-            Ok(mut terminal) => {
-                terminal.hide_cursor()?;
-                terminal.clear()?;
-                Ok(TerminalGuard { terminal })
-            }
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
             Err(e) => {
                 restore();
                 Err(e)
