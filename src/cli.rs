@@ -17,6 +17,8 @@ pub const DEFAULT_STORE: Uuid = Uuid::from_u128(1);
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
+    #[command(flatten)]
+    pub tui: crate::tui::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -68,7 +70,7 @@ pub enum RetryChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// A fresh embedded store with sample spaces and a live producer, tailed live.
+    /// A fresh embedded store with sample spaces and a live producer, in the TUI.
     Demo,
     /// List spaces, one JSON string per line.
     Spaces,

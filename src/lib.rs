@@ -7,6 +7,7 @@ pub mod demo;
 pub mod jsonl;
 pub mod local;
 pub mod logging;
+pub mod tui;
 
 use cli::{Cli, Command};
 use color_eyre::eyre::Result;
@@ -18,12 +19,12 @@ use std::process::ExitCode;
 /// Any failure, as one report for `main` to print.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let Some(command) = cli.command else {
-        color_eyre::eyre::bail!(
-            "the TUI is not built yet: try `skope --help` for the CLI commands"
-        );
+        let session = connect::open(&cli.global)?;
+        tui::run(session, tui::TuiOptions::from_args(&cli.tui, &cli.global)).await?;
+        return Ok(ExitCode::SUCCESS);
     };
     let command = match command {
-        Command::Demo => return commands::demo::run(cli.global).await,
+        Command::Demo => return commands::demo::run(cli.global, &cli.tui).await,
         Command::Serve(args) => return commands::serve::run(&cli.global, args).await,
         Command::Token(args) => return commands::token::run(&args),
         other => other,

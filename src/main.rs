@@ -1,4 +1,5 @@
 use clap::Parser;
+use skope::cli::Command;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -8,9 +9,17 @@ fn main() -> ExitCode {
         Ok(g) => g,
         Err(e) => return fail(&e),
     };
-    // One thread runs the client (and an embedded node's async side; storage work goes to the
-    // blocking pool): no cross-thread wakeups per frame, and a local server keeps a core.
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // A one-shot CLI command runs its client on one thread: no cross-thread wakeups per frame,
+    // and a server on the same machine keeps a core. The TUI, the demo and serve use both.
+    let one_shot = !matches!(cli.command, None | Some(Command::Demo | Command::Serve(_)));
+    let runtime = if one_shot {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Runtime::new()
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => return fail(&e.into()),
     };

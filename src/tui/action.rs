@@ -1,0 +1,92 @@
+//! What a key can do. Keys map to these (see `assets/keymap.toml`); `AppState::update` applies
+//! them. Serialized in snake_case, the names the keymap file uses.
+
+use serde::{Deserialize, Serialize};
+
+/// One user intent, independent of the key that triggered it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Leave skope.
+    Quit,
+    /// Show the keys of the current view.
+    Help,
+    /// Open the `:` command line.
+    CommandLine,
+    /// Focus the next pane (hierarchy → entries → detail).
+    FocusNext,
+    /// Focus the previous pane.
+    FocusPrev,
+    /// Move the selection up one row (scroll up in the detail).
+    Up,
+    /// Move the selection down one row.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// The first row.
+    Top,
+    /// The last row; in the entry list this follows the tail again.
+    Bottom,
+    /// Open the selection (a space, a segment, an entry's detail).
+    Open,
+    /// Go back one level, or to the previous pane.
+    Back,
+    /// Reload the space list.
+    Refresh,
+    /// Pause the tail (stops reading from the server) or resume it from its cursor.
+    TogglePause,
+    /// Payload as JSON → text → hex.
+    CycleFormat,
+    /// Close the overlay (help).
+    Cancel,
+}
+
+impl Action {
+    /// A short description for `?` help.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "this help",
+            Action::CommandLine => "command line (:space, :seg, :seq, :time, :head, :tail, :q)",
+            Action::FocusNext => "next pane",
+            Action::FocusPrev => "previous pane",
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page up",
+            Action::PageDown => "page down",
+            Action::Top => "first row",
+            Action::Bottom => "last row (entries: follow the tail again)",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Refresh => "reload the spaces",
+            Action::TogglePause => "pause / resume the tail",
+            Action::CycleFormat => "payload as JSON / text / hex",
+            Action::Cancel => "close",
+        }
+    }
+
+    /// A one-word label for the key-hints bar.
+    #[must_use]
+    pub fn hint(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::CommandLine => "cmd",
+            Action::FocusNext => "pane",
+            Action::FocusPrev => "pane",
+            Action::Up | Action::Down => "move",
+            Action::PageUp | Action::PageDown => "page",
+            Action::Top => "top",
+            Action::Bottom => "follow",
+            Action::Open => "open",
+            Action::Back => "back",
+            Action::Refresh => "reload",
+            Action::TogglePause => "pause",
+            Action::CycleFormat => "format",
+            Action::Cancel => "close",
+        }
+    }
+}

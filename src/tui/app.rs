@@ -1,0 +1,345 @@
+//! The loop: `select! { terminal input, client reports, tick }` → apply the event → drain what
+//! else is ready (within a budget) → draw once if something changed, at most one frame per
+//! [`FRAME`]. Effects run here as client tasks that report back through bounded channels; the
+//! entry reader blocks on its channel when the UI is behind (backpressure reaches the server),
+//! so memory stays bounded and the UI never blocks the runtime.
+
+use super::TuiOptions;
+use super::event::{ClientEvent, Event};
+use super::keymap::Keymap;
+use super::state::{AppState, Effect, StateOptions, StreamRequest};
+use super::terminal::{Term, TerminalGuard};
+use super::theme::Theme;
+use super::ui;
+use crate::connect::Session;
+use color_eyre::eyre::Result;
+use crossterm::event::EventStream;
+use futures::{FutureExt, StreamExt};
+use skope_client::{Client, SegmentStatus, StatusHandler, Uuid};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+
+/// Minimum time between two frames (~60 fps).
+pub const FRAME: Duration = Duration::from_millis(16);
+/// Clock tick while ages are on screen.
+pub const TICK: Duration = Duration::from_secs(1);
+/// Client reports in flight (spaces, segments, statuses, connection).
+const REPORTS_CAPACITY: usize = 64;
+/// Entry batches in flight from the reader.
+const BATCHES_CAPACITY: usize = 8;
+/// Largest batch the reader sends.
+const BATCH_MAX: usize = 4096;
+/// Time spent applying ready events before drawing.
+const DRAIN_BUDGET: Duration = Duration::from_millis(8);
+/// How long closing the client may take on exit.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Unix milliseconds now.
+#[must_use]
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Run the TUI until quit; the terminal is restored and the client closed on every path.
+///
+/// # Errors
+/// The terminal failed.
+pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
+    let theme = if opts.no_color {
+        Theme::no_color()
+    } else {
+        Theme::default_theme()
+    };
+    let mut state = AppState::new(StateOptions {
+        store: session.store,
+        read_only: session.read_only,
+        embedded: opts.embedded,
+        window: opts.window,
+        keymap: Keymap::default_keymap(),
+        theme,
+    });
+    let result = match TerminalGuard::init() {
+        Ok(mut guard) => {
+            let (reports_tx, reports) = mpsc::channel(REPORTS_CAPACITY);
+            let (batches_tx, batches) = mpsc::channel(BATCHES_CAPACITY);
+            let mut tasks = Tasks {
+                client: session.client.clone(),
+                store: session.store,
+                reports: reports_tx,
+                batches: batches_tx,
+                stream: None,
+                watch: None,
+                others: Vec::new(),
+            };
+            let r = event_loop(
+                &mut guard.terminal,
+                &mut state,
+                &mut tasks,
+                reports,
+                batches,
+            )
+            .await;
+            tasks.shutdown();
+            drop(guard);
+            r
+        }
+        Err(e) => Err(e.into()),
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, session.client.close()).await;
+    result
+}
+
+async fn event_loop(
+    terminal: &mut Term,
+    state: &mut AppState,
+    tasks: &mut Tasks,
+    mut reports: mpsc::Receiver<Event>,
+    mut batches: mpsc::Receiver<Event>,
+) -> Result<()> {
+    let size = terminal.size()?;
+    state.size = (size.width, size.height);
+    state.now_ms = now_ms();
+    tasks.spawn_conn_watch();
+    let effects = state.start();
+    tasks.run(effects);
+
+    let mut input = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut dirty = true;
+    let mut last_draw: Option<Instant> = None;
+    loop {
+        if dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
+            terminal.draw(|f| ui::render(state, f))?;
+            last_draw = Some(Instant::now());
+            dirty = false;
+        }
+        let next_frame =
+            tokio::time::Instant::from_std(last_draw.map_or_else(Instant::now, |t| t + FRAME));
+        let event = tokio::select! {
+            biased;
+            ev = input.next() => match ev {
+                Some(Ok(e)) => Event::Term(e),
+                Some(Err(e)) => return Err(e.into()),
+                None => return Ok(()),
+            },
+            () = tokio::time::sleep_until(next_frame), if dirty => continue,
+            Some(ev) = reports.recv() => ev,
+            Some(ev) = batches.recv() => ev,
+            _ = tick.tick(), if state.needs_tick() => Event::Tick,
+        };
+        apply(state, tasks, event);
+        let started = Instant::now();
+        while started.elapsed() < DRAIN_BUDGET && !state.quit {
+            let ev = if let Some(Some(Ok(e))) = input.next().now_or_never() {
+                Event::Term(e)
+            } else if let Ok(e) = reports.try_recv() {
+                e
+            } else if let Ok(e) = batches.try_recv() {
+                e
+            } else {
+                break;
+            };
+            apply(state, tasks, ev);
+        }
+        if state.quit {
+            return Ok(());
+        }
+        dirty = true;
+    }
+}
+
+fn apply(state: &mut AppState, tasks: &mut Tasks, event: Event) {
+    state.now_ms = now_ms();
+    let effects = state.handle(event);
+    tasks.run(effects);
+}
+
+/// Status updates parked by the subscription handler until the forwarder takes them: the
+/// latest per segment ("notify, then pull"), so a burst never grows a queue.
+#[derive(Default)]
+struct Mailbox {
+    pending: Mutex<BTreeMap<String, SegmentStatus>>,
+    notify: Notify,
+}
+
+impl Mailbox {
+    fn put(&self, s: SegmentStatus) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(s.segment.clone(), s);
+        }
+        self.notify.notify_one();
+    }
+
+    fn take(&self) -> Vec<SegmentStatus> {
+        self.pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p).into_values().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// The client tasks that run effects.
+struct Tasks {
+    client: Client,
+    store: Uuid,
+    reports: mpsc::Sender<Event>,
+    batches: mpsc::Sender<Event>,
+    stream: Option<JoinHandle<()>>,
+    watch: Option<JoinHandle<()>>,
+    others: Vec<JoinHandle<()>>,
+}
+
+impl Tasks {
+    fn run(&mut self, effects: Vec<Effect>) {
+        self.others.retain(|t| !t.is_finished());
+        for e in effects {
+            match e {
+                Effect::LoadSpaces => self.load_spaces(),
+                Effect::WatchSpace { space, generation } => {
+                    abort(self.watch.take());
+                    self.watch = Some(self.watch_space(space, generation));
+                }
+                Effect::Unwatch => abort(self.watch.take()),
+                Effect::OpenStream {
+                    generation,
+                    request,
+                } => {
+                    abort(self.stream.take());
+                    self.stream = Some(self.open_stream(generation, request));
+                }
+                Effect::CloseStream => abort(self.stream.take()),
+            }
+        }
+    }
+
+    fn shutdown(&mut self) {
+        abort(self.stream.take());
+        abort(self.watch.take());
+        for t in self.others.drain(..) {
+            t.abort();
+        }
+    }
+
+    fn spawn_conn_watch(&mut self) {
+        let mut rx = self.client.connection_state();
+        let tx = self.reports.clone();
+        self.others.push(tokio::spawn(async move {
+            loop {
+                let s = rx.borrow_and_update().clone();
+                if tx.send(Event::Client(ClientEvent::Conn(s))).await.is_err() {
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        }));
+    }
+
+    fn load_spaces(&mut self) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        self.others.push(tokio::spawn(async move {
+            let r = client.get_spaces(store).await.map_err(|e| e.to_string());
+            let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
+        }));
+    }
+
+    fn watch_space(&self, space: String, generation: u64) -> JoinHandle<()> {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        tokio::spawn(async move {
+            let names = client
+                .get_segments(store, &space)
+                .await
+                .map_err(|e| e.to_string());
+            let report = ClientEvent::Segments { generation, names };
+            if tx.send(Event::Client(report)).await.is_err() {
+                return;
+            }
+            let mailbox = Arc::new(Mailbox::default());
+            let m = Arc::clone(&mailbox);
+            let handler: StatusHandler = Arc::new(move |s| m.put(s));
+            // Held until this task is aborted: dropping it cancels the subscription.
+            let _subscription = match client.subscribe_to_space(store, &space, handler).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let report = ClientEvent::SubscriptionFailed {
+                        generation,
+                        message: e.to_string(),
+                    };
+                    let _ = tx.send(Event::Client(report)).await;
+                    return;
+                }
+            };
+            loop {
+                mailbox.notify.notified().await;
+                let statuses = mailbox.take();
+                if statuses.is_empty() {
+                    continue;
+                }
+                let report = ClientEvent::Statuses {
+                    generation,
+                    statuses,
+                };
+                if tx.send(Event::Client(report)).await.is_err() {
+                    return;
+                }
+            }
+        })
+    }
+
+    fn open_stream(&self, generation: u64, request: StreamRequest) -> JoinHandle<()> {
+        let (client, store, tx) = (self.client.clone(), self.store, self.batches.clone());
+        tokio::spawn(async move {
+            let stream = match request {
+                StreamRequest::Segment(c) => client.follow_segment(store, c),
+                StreamRequest::Space(c) => client.follow_space(store, c),
+            };
+            let mut chunks = stream.ready_chunks(BATCH_MAX);
+            while let Some(items) = chunks.next().await {
+                let mut batch = Vec::with_capacity(items.len());
+                let mut failure = None;
+                for item in items {
+                    match item {
+                        Ok(e) => batch.push(e),
+                        Err(e) => {
+                            failure = Some(e.to_string());
+                            break;
+                        }
+                    }
+                }
+                if !batch.is_empty() {
+                    let report = ClientEvent::Entries { generation, batch };
+                    if tx.send(Event::Client(report)).await.is_err() {
+                        return;
+                    }
+                }
+                if let Some(message) = failure {
+                    let report = ClientEvent::StreamFailed {
+                        generation,
+                        message,
+                    };
+                    let _ = tx.send(Event::Client(report)).await;
+                    return;
+                }
+            }
+            let report = ClientEvent::StreamFailed {
+                generation,
+                message: "the read ended".to_owned(),
+            };
+            let _ = tx.send(Event::Client(report)).await;
+        })
+    }
+}
+
+/// Abort a task; dropping what it holds closes its stream or subscription.
+fn abort(task: Option<JoinHandle<()>>) {
+    if let Some(t) = task {
+        t.abort();
+    }
+}

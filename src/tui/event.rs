@@ -1,0 +1,41 @@
+//! The one event enum the app loop consumes: terminal input, ticks, and what client tasks
+//! report back (through bounded channels).
+
+use skope_client::{ConnState, Entry, SegmentStatus};
+
+/// Everything that can wake the UI.
+#[derive(Debug)]
+pub enum Event {
+    /// A key, a mouse event, a resize.
+    Term(crossterm::event::Event),
+    /// One second passed (only while something time-based is on screen).
+    Tick,
+    /// A client task reported.
+    Client(ClientEvent),
+}
+
+/// Reports of client tasks. `generation` ties a report to the request that caused it, so a
+/// stale report (of a stream or subscription since replaced) is ignored.
+#[derive(Debug)]
+pub enum ClientEvent {
+    /// The space list.
+    Spaces(Result<Vec<String>, String>),
+    /// The segment names of the watched space.
+    Segments {
+        generation: u64,
+        names: Result<Vec<String>, String>,
+    },
+    /// Status updates of the watched space (coalesced: the latest per segment).
+    Statuses {
+        generation: u64,
+        statuses: Vec<SegmentStatus>,
+    },
+    /// The space subscription failed.
+    SubscriptionFailed { generation: u64, message: String },
+    /// A batch of entries of the open stream, in order.
+    Entries { generation: u64, batch: Vec<Entry> },
+    /// The open stream failed for good.
+    StreamFailed { generation: u64, message: String },
+    /// The connection changed.
+    Conn(ConnState),
+}

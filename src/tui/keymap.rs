@@ -1,0 +1,274 @@
+//! Mode-scoped key bindings: `[global]` plus one table per view (`hierarchy`, `entries`,
+//! `detail`, `help`). The default is `assets/keymap.toml`, embedded; a user file can override
+//! it later (CLI > file > embedded default).
+
+use super::action::Action;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The embedded default keymap.
+pub const DEFAULT_KEYMAP: &str = include_str!("../../assets/keymap.toml");
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Global,
+    Hierarchy,
+    Entries,
+    Detail,
+    Help,
+}
+
+impl Scope {
+    /// Whether unbound keys fall through to `[global]`.
+    fn falls_back(self) -> bool {
+        !matches!(self, Scope::Global | Scope::Help)
+    }
+}
+
+/// A key plus the modifiers that matter (ctrl, alt; shift is part of the character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KeyChord {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl KeyChord {
+    /// The chord of a terminal key event.
+    #[must_use]
+    pub fn from_event(ev: &KeyEvent) -> Self {
+        let mut mods = ev.modifiers & (KeyModifiers::CONTROL | KeyModifiers::ALT);
+        let code = match ev.code {
+            KeyCode::Char(c) if mods.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char(c.to_ascii_lowercase())
+            }
+            KeyCode::Tab if ev.modifiers.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+            c => c,
+        };
+        if code == KeyCode::BackTab {
+            mods.remove(KeyModifiers::SHIFT);
+        }
+        KeyChord { code, mods }
+    }
+
+    /// Parse `ctrl-c`, `G`, `enter`, `pageup` …
+    ///
+    /// # Errors
+    /// An unknown key name.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut rest = text;
+        let mut mods = KeyModifiers::NONE;
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                mods |= KeyModifiers::CONTROL;
+                rest = r;
+            } else if let Some(r) = rest.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                mods |= KeyModifiers::ALT;
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let code = match rest {
+            "enter" => KeyCode::Enter,
+            "esc" => KeyCode::Esc,
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pageup" => KeyCode::PageUp,
+            "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            "backspace" => KeyCode::Backspace,
+            "delete" => KeyCode::Delete,
+            "space" => KeyCode::Char(' '),
+            s => {
+                let mut chars = s.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => KeyCode::Char(c),
+                    _ => return Err(format!("unknown key {text:?}")),
+                }
+            }
+        };
+        Ok(KeyChord { code, mods })
+    }
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("alt-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("enter"),
+            KeyCode::Esc => f.write_str("esc"),
+            KeyCode::Tab => f.write_str("tab"),
+            KeyCode::BackTab => f.write_str("S-tab"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::PageUp => f.write_str("pgup"),
+            KeyCode::PageDown => f.write_str("pgdn"),
+            KeyCode::Home => f.write_str("home"),
+            KeyCode::End => f.write_str("end"),
+            KeyCode::Backspace => f.write_str("bksp"),
+            KeyCode::Delete => f.write_str("del"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Bindings per scope, in a stable order (by the key's name in the file).
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    scopes: BTreeMap<Scope, Vec<(KeyChord, Action)>>,
+}
+
+fn find(bindings: &[(KeyChord, Action)], key: &KeyChord) -> Option<Action> {
+    bindings.iter().find(|(k, _)| k == key).map(|(_, a)| *a)
+}
+
+impl Keymap {
+    /// Parse a keymap file (TOML: `[scope] key = "action"`).
+    ///
+    /// # Errors
+    /// Bad TOML, an unknown scope, key or action.
+    pub fn from_toml(text: &str) -> Result<Self, String> {
+        let raw: BTreeMap<Scope, BTreeMap<String, Action>> =
+            toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut scopes = BTreeMap::new();
+        for (scope, keys) in raw {
+            let mut list = Vec::with_capacity(keys.len());
+            for (key, action) in keys {
+                list.push((KeyChord::parse(&key)?, action));
+            }
+            scopes.insert(scope, list);
+        }
+        Ok(Keymap { scopes })
+    }
+
+    /// The embedded default.
+    ///
+    /// # Panics
+    /// Never: the default is tested to parse.
+    #[must_use]
+    pub fn default_keymap() -> Self {
+        #[allow(clippy::expect_used)]
+        Self::from_toml(DEFAULT_KEYMAP).expect("the embedded keymap parses (tested)")
+    }
+
+    /// The action of `key` in `scope` (then `[global]` for view scopes).
+    #[must_use]
+    pub fn lookup(&self, scope: Scope, key: &KeyChord) -> Option<Action> {
+        let own = self.scopes.get(&scope).and_then(|m| find(m, key));
+        own.or_else(|| {
+            scope
+                .falls_back()
+                .then(|| find(self.scopes.get(&Scope::Global)?, key))
+                .flatten()
+        })
+    }
+
+    /// Every action reachable in `scope`, with its keys (for `?` help), in action order.
+    #[must_use]
+    pub fn bindings(&self, scope: Scope) -> Vec<(Action, Vec<KeyChord>)> {
+        let mut by_action: BTreeMap<Action, Vec<KeyChord>> = BTreeMap::new();
+        let mut add = |s: Scope| {
+            for (k, a) in self.scopes.get(&s).into_iter().flatten() {
+                // A key of the own scope shadows the same key in [global].
+                if s == Scope::Global
+                    && self
+                        .scopes
+                        .get(&scope)
+                        .is_some_and(|m| find(m, k).is_some())
+                {
+                    continue;
+                }
+                by_action.entry(*a).or_default().push(*k);
+            }
+        };
+        add(scope);
+        if scope.falls_back() {
+            add(Scope::Global);
+        }
+        by_action.into_iter().collect()
+    }
+
+    /// The first key bound to `action` in `scope` (or `[global]`), for the hints bar.
+    #[must_use]
+    pub fn key_for(&self, scope: Scope, action: Action) -> Option<KeyChord> {
+        self.bindings(scope)
+            .into_iter()
+            .find(|(a, _)| *a == action)
+            .and_then(|(_, keys)| {
+                // Prefer a plain character key: it is what people type.
+                keys.iter()
+                    .copied()
+                    .find(|k| matches!(k.code, KeyCode::Char(_)) && k.mods.is_empty())
+                    .or_else(|| keys.first().copied())
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_keymap_parses() {
+        let km = Keymap::from_toml(DEFAULT_KEYMAP).expect("parses");
+        let q = KeyChord::parse("q").expect("key");
+        assert_eq!(km.lookup(Scope::Entries, &q), Some(Action::Quit));
+        assert_eq!(km.lookup(Scope::Help, &q), Some(Action::Cancel));
+        let g = KeyChord::parse("G").expect("key");
+        assert_eq!(km.lookup(Scope::Entries, &g), Some(Action::Bottom));
+    }
+
+    #[test]
+    fn every_view_reaches_quit_and_help() {
+        let km = Keymap::default_keymap();
+        for scope in [Scope::Hierarchy, Scope::Entries, Scope::Detail] {
+            let b = km.bindings(scope);
+            assert!(b.iter().any(|(a, _)| *a == Action::Quit), "{scope:?}");
+            assert!(b.iter().any(|(a, _)| *a == Action::Help), "{scope:?}");
+        }
+    }
+
+    #[test]
+    fn key_events_normalize() {
+        let ev = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(
+            KeyChord::from_event(&ev),
+            KeyChord::parse("G").expect("key")
+        );
+        let ev = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(
+            KeyChord::from_event(&ev),
+            KeyChord::parse("ctrl-c").expect("key")
+        );
+        let ev = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(
+            KeyChord::from_event(&ev),
+            KeyChord::parse("backtab").expect("key")
+        );
+    }
+
+    #[test]
+    fn bad_keymaps_are_refused() {
+        assert!(Keymap::from_toml("[global]\nq = \"explode\"").is_err());
+        assert!(Keymap::from_toml("[global]\nhyper-q = \"quit\"").is_err());
+        assert!(Keymap::from_toml("[nowhere]\nq = \"quit\"").is_err());
+    }
+}

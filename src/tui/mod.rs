@@ -1,0 +1,58 @@
+//! The terminal UI: `skope` with no subcommand, and `skope demo`.
+//!
+//! - [`event`]: the one `Event` enum; [`action`]: what keys do; [`keymap`]: keys → actions.
+//! - [`state`]: `AppState` and its `update`/`handle` returning `Effect`s (no I/O).
+//! - [`app`]: the loop (select → drain → update → draw once if dirty, frame cap) and the client
+//!   tasks that run effects and report back through bounded channels.
+//! - [`ui`]: pure rendering, one file per region; [`theme`]; [`terminal`]: init/restore.
+
+pub mod action;
+pub mod app;
+pub mod event;
+pub mod keymap;
+pub mod state;
+pub mod terminal;
+pub mod theme;
+pub mod ui;
+
+use crate::connect::Session;
+use color_eyre::eyre::Result;
+
+/// TUI options on the command line (global: they apply to `skope` and `skope demo`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TuiArgs {
+    /// Entries kept in memory by the entry list.
+    #[arg(long, global = true, env = "SKOPE_WINDOW", default_value_t = state::DEFAULT_WINDOW)]
+    pub window: usize,
+}
+
+/// How the TUI starts.
+#[derive(Debug, Clone)]
+pub struct TuiOptions {
+    /// Entries kept in memory by the entry list.
+    pub window: usize,
+    /// The session talks to the embedded store (the badge says "embedded").
+    pub embedded: bool,
+    /// Use the colourless theme.
+    pub no_color: bool,
+}
+
+impl TuiOptions {
+    /// From the command line and the environment (`NO_COLOR`).
+    #[must_use]
+    pub fn from_args(args: &TuiArgs, global: &crate::cli::Global) -> Self {
+        TuiOptions {
+            window: args.window,
+            embedded: global.url.is_none(),
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+/// Run the TUI on `session` until the user quits.
+///
+/// # Errors
+/// The terminal cannot be used. (Client errors are shown in the UI, not returned.)
+pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
+    app::run(session, opts).await
+}

@@ -1,0 +1,1199 @@
+//! The whole UI state and its one mutation point: [`AppState::update`] (an [`Action`]) and
+//! [`AppState::handle`] (an [`Event`]) change the state and return [`Effect`]s for the app loop
+//! to run. Nothing here does I/O; "now" is part of the state so renders are deterministic.
+
+use super::action::Action;
+use super::event::{ClientEvent, Event};
+use super::keymap::{KeyChord, Keymap, Scope};
+use super::theme::Theme;
+use super::ui::{detail, layout};
+use crossterm::event::{
+    Event as TermEvent, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent,
+    MouseEventKind,
+};
+use ratatui::layout::{Position, Rect};
+use skope_client::{ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, SegmentStatus, Uuid};
+use std::collections::VecDeque;
+
+/// Entries kept in memory by default.
+pub const DEFAULT_WINDOW: usize = 100_000;
+/// A segment opened at its tail starts this many entries before its last sequence.
+pub const TAIL_BACKLOG: u64 = 1_000;
+/// A space (or a segment whose status is not known yet) opened at its tail starts this long ago.
+pub const TAIL_SPAN_MS: i64 = 5 * 60 * 1000;
+/// Seconds of history in a segment's entries/s sparkline.
+pub const SPARK_SECONDS: usize = 10;
+/// Rows a mouse wheel notch scrolls.
+const WHEEL_ROWS: usize = 3;
+
+/// Which pane has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Hierarchy,
+    Entries,
+    Detail,
+}
+
+impl Focus {
+    #[must_use]
+    pub fn scope(self) -> Scope {
+        match self {
+            Focus::Hierarchy => Scope::Hierarchy,
+            Focus::Entries => Scope::Entries,
+            Focus::Detail => Scope::Detail,
+        }
+    }
+}
+
+/// What floats over the panes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help { scroll: u16 },
+    Command,
+}
+
+/// Hierarchy depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Spaces,
+    Segments,
+}
+
+/// A list being loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Load {
+    Loading,
+    Loaded,
+    Failed(String),
+}
+
+/// The connection as the badge shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Conn {
+    Connecting,
+    Connected { reconnects: u64 },
+    Reconnecting { attempt: u64, reason: String },
+    Closed,
+}
+
+/// Entries/s per second, from status deltas; `buckets.back()` is second `head_sec`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rate {
+    pub buckets: VecDeque<u64>,
+    pub head_sec: i64,
+}
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            buckets: std::iter::repeat_n(0, SPARK_SECONDS).collect(),
+            head_sec: 0,
+        }
+    }
+}
+
+impl Rate {
+    /// Count `n` new entries in second `sec`.
+    pub fn add(&mut self, sec: i64, n: u64) {
+        self.advance(sec);
+        if let Some(b) = self.buckets.back_mut() {
+            *b += n;
+        }
+    }
+
+    fn advance(&mut self, sec: i64) {
+        if sec <= self.head_sec {
+            return;
+        }
+        let steps = usize::try_from(sec - self.head_sec)
+            .unwrap_or(usize::MAX)
+            .min(SPARK_SECONDS);
+        for _ in 0..steps {
+            self.buckets.pop_front();
+            self.buckets.push_back(0);
+        }
+        self.head_sec = sec;
+    }
+
+    /// The buckets as of second `sec` (oldest first), without mutating.
+    #[must_use]
+    pub fn window(&self, sec: i64) -> Vec<u64> {
+        let shift = usize::try_from((sec - self.head_sec).max(0))
+            .unwrap_or(usize::MAX)
+            .min(SPARK_SECONDS);
+        self.buckets
+            .iter()
+            .skip(shift)
+            .copied()
+            .chain(std::iter::repeat_n(0, shift))
+            .collect()
+    }
+}
+
+/// One segment of the watched space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRow {
+    pub name: String,
+    pub status: Option<SegmentStatus>,
+    pub rate: Rate,
+}
+
+/// Left pane: spaces, then the segments of one space with live status.
+#[derive(Debug, Clone)]
+pub struct Hierarchy {
+    pub level: Level,
+    pub spaces: Vec<String>,
+    pub spaces_load: Load,
+    pub space_sel: usize,
+    /// The watched space (its segments are listed at `Level::Segments`).
+    pub space: Option<String>,
+    pub segments: Vec<SegmentRow>,
+    pub segments_load: Load,
+    /// Row 0 is "all segments" (the space, time-merged); row i+1 is `segments[i]`.
+    pub seg_sel: usize,
+    pub top: usize,
+    pub generation: u64,
+}
+
+impl Hierarchy {
+    /// Rows at the current level.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self.level {
+            Level::Spaces => self.spaces.len(),
+            Level::Segments => self.segments.len() + 1,
+        }
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[must_use]
+    pub fn selected(&self) -> usize {
+        match self.level {
+            Level::Spaces => self.space_sel,
+            Level::Segments => self.seg_sel,
+        }
+    }
+
+    fn select(&mut self, i: usize) {
+        let i = i.min(self.len().saturating_sub(1));
+        match self.level {
+            Level::Spaces => self.space_sel = i,
+            Level::Segments => self.seg_sel = i,
+        }
+    }
+}
+
+/// What the entry list reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Segment { space: String, segment: String },
+    Space { space: String },
+}
+
+impl Source {
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Source::Segment { space, segment } => format!("{space}/{segment}"),
+            Source::Space { space } => format!("{space}/*"),
+        }
+    }
+}
+
+/// Where a read starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    Head,
+    Tail,
+    Sequence(u64),
+    /// Unix milliseconds.
+    Time(i64),
+}
+
+/// A stream the app loop should open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StreamRequest {
+    Segment(ConsumeSegment),
+    Space(ConsumeSpace),
+}
+
+/// Centre pane: a bounded window over a live read.
+#[derive(Debug, Clone)]
+pub struct Entries {
+    pub source: Option<Source>,
+    pub start: Start,
+    pub ring: VecDeque<Entry>,
+    /// Absolute index of `ring[0]` (entries evicted so far).
+    pub base: u64,
+    pub cap: usize,
+    /// Absolute index of the selected entry.
+    pub selected: u64,
+    /// Absolute index of the first visible row.
+    pub top: u64,
+    /// Keep the last entry selected as entries arrive.
+    pub follow: bool,
+    /// The read is stopped (no stream open) and resumes from the cursor.
+    pub paused: bool,
+    /// A stream is open.
+    pub reading: bool,
+    pub generation: u64,
+    pub received: u64,
+    /// Sequence of the last entry received (segment reads resume after it).
+    pub last_sequence: Option<u64>,
+    /// Space offset of the last entry received (space reads resume after it).
+    pub last_offset: Option<LexKey>,
+    pub error: Option<String>,
+}
+
+impl Entries {
+    fn new(cap: usize) -> Self {
+        Entries {
+            source: None,
+            start: Start::Tail,
+            ring: VecDeque::new(),
+            base: 0,
+            cap: cap.max(1),
+            selected: 0,
+            top: 0,
+            follow: true,
+            paused: false,
+            reading: false,
+            generation: 0,
+            received: 0,
+            last_sequence: None,
+            last_offset: None,
+            error: None,
+        }
+    }
+
+    /// One past the absolute index of the last entry.
+    #[must_use]
+    pub fn end(&self) -> u64 {
+        self.base + self.ring.len() as u64
+    }
+
+    /// The entry at an absolute index.
+    #[must_use]
+    pub fn get(&self, abs: u64) -> Option<&Entry> {
+        let i = usize::try_from(abs.checked_sub(self.base)?).ok()?;
+        self.ring.get(i)
+    }
+
+    #[must_use]
+    pub fn selected_entry(&self) -> Option<&Entry> {
+        self.get(self.selected)
+    }
+
+    fn push_batch(&mut self, batch: Vec<Entry>) {
+        for e in batch {
+            self.last_sequence = Some(e.sequence);
+            if matches!(self.source, Some(Source::Space { .. })) {
+                self.last_offset = Some(e.space_offset());
+            }
+            self.received += 1;
+            self.ring.push_back(e);
+        }
+        let over = self.ring.len().saturating_sub(self.cap);
+        if over > 0 {
+            self.ring.drain(..over);
+            self.base += over as u64;
+        }
+        self.selected = self.selected.max(self.base);
+        self.top = self.top.max(self.base);
+        if self.follow && !self.ring.is_empty() {
+            self.selected = self.end() - 1;
+        }
+    }
+
+    fn reset(&mut self, source: Source, start: Start) {
+        let cap = self.cap;
+        let generation = self.generation;
+        *self = Entries::new(cap);
+        self.generation = generation;
+        self.source = Some(source);
+        self.start = start;
+    }
+
+    /// The read to open now: from the cursor when entries were received, else from `start`.
+    #[must_use]
+    pub fn request(&self, tail_sequence: Option<u64>, now_ms: i64) -> Option<StreamRequest> {
+        match self.source.as_ref()? {
+            Source::Segment { space, segment } => {
+                let mut c = ConsumeSegment {
+                    space: space.clone(),
+                    segment: segment.clone(),
+                    ..ConsumeSegment::default()
+                };
+                if let Some(last) = self.last_sequence {
+                    c.min_sequence = last + 1;
+                } else {
+                    match self.start {
+                        Start::Head => {}
+                        Start::Tail => match tail_sequence {
+                            Some(last) => {
+                                c.min_sequence = last.saturating_sub(TAIL_BACKLOG - 1).max(1);
+                            }
+                            None => c.min_timestamp = now_ms - TAIL_SPAN_MS,
+                        },
+                        Start::Sequence(n) => c.min_sequence = n,
+                        Start::Time(t) => c.min_timestamp = t,
+                    }
+                }
+                Some(StreamRequest::Segment(c))
+            }
+            Source::Space { space } => {
+                let mut c = ConsumeSpace {
+                    space: space.clone(),
+                    ..ConsumeSpace::default()
+                };
+                if let Some(off) = &self.last_offset {
+                    c.offset = off.clone();
+                } else {
+                    match self.start {
+                        Start::Head | Start::Sequence(_) => {}
+                        Start::Tail => c.min_timestamp = now_ms - TAIL_SPAN_MS,
+                        Start::Time(t) => c.min_timestamp = t,
+                    }
+                }
+                Some(StreamRequest::Space(c))
+            }
+        }
+    }
+}
+
+/// How the detail shows a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    Json,
+    Text,
+    Hex,
+}
+
+impl PayloadFormat {
+    #[must_use]
+    pub fn next(self) -> Self {
+        match self {
+            PayloadFormat::Json => PayloadFormat::Text,
+            PayloadFormat::Text => PayloadFormat::Hex,
+            PayloadFormat::Hex => PayloadFormat::Json,
+        }
+    }
+
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            PayloadFormat::Json => "json",
+            PayloadFormat::Text => "text",
+            PayloadFormat::Hex => "hex",
+        }
+    }
+}
+
+/// Right pane.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detail {
+    pub format: PayloadFormat,
+    pub scroll: u16,
+}
+
+/// A one-line note in the hints bar until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub text: String,
+    pub error: bool,
+}
+
+/// What the app loop must do for the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    LoadSpaces,
+    /// List the segments of `space` and subscribe to its statuses (`*`), replacing any
+    /// previous watch.
+    WatchSpace {
+        space: String,
+        generation: u64,
+    },
+    /// Drop the space subscription.
+    Unwatch,
+    /// Open a follow read, replacing any open one.
+    OpenStream {
+        generation: u64,
+        request: StreamRequest,
+    },
+    /// Drop the open read (stop reading from the server).
+    CloseStream,
+}
+
+/// Options the state starts with.
+#[derive(Debug, Clone)]
+pub struct StateOptions {
+    pub store: Uuid,
+    pub read_only: bool,
+    pub embedded: bool,
+    pub window: usize,
+    pub keymap: Keymap,
+    pub theme: Theme,
+}
+
+/// Everything the views show.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Unix milliseconds: the clock of this state (set by the app loop, fixed in tests).
+    pub now_ms: i64,
+    /// Terminal size (columns, rows).
+    pub size: (u16, u16),
+    pub store: Uuid,
+    pub read_only: bool,
+    pub embedded: bool,
+    pub conn: Conn,
+    pub focus: Focus,
+    pub overlay: Overlay,
+    pub hierarchy: Hierarchy,
+    pub entries: Entries,
+    pub detail: Detail,
+    pub cmdline: String,
+    pub note: Option<Note>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub quit: bool,
+}
+
+impl AppState {
+    #[must_use]
+    pub fn new(opts: StateOptions) -> Self {
+        AppState {
+            now_ms: 0,
+            size: (80, 24),
+            store: opts.store,
+            read_only: opts.read_only,
+            embedded: opts.embedded,
+            conn: Conn::Connecting,
+            focus: Focus::Hierarchy,
+            overlay: Overlay::None,
+            hierarchy: Hierarchy {
+                level: Level::Spaces,
+                spaces: Vec::new(),
+                spaces_load: Load::Loading,
+                space_sel: 0,
+                space: None,
+                segments: Vec::new(),
+                segments_load: Load::Loading,
+                seg_sel: 0,
+                top: 0,
+                generation: 0,
+            },
+            entries: Entries::new(opts.window),
+            detail: Detail {
+                format: PayloadFormat::Json,
+                scroll: 0,
+            },
+            cmdline: String::new(),
+            note: None,
+            keymap: opts.keymap,
+            theme: opts.theme,
+            quit: false,
+        }
+    }
+
+    /// The effects to run at start.
+    pub fn start(&mut self) -> Vec<Effect> {
+        vec![Effect::LoadSpaces]
+    }
+
+    /// Whether something time-based (ages, relative times, sparklines) is on screen.
+    #[must_use]
+    pub fn needs_tick(&self) -> bool {
+        self.hierarchy.level == Level::Segments || !self.entries.ring.is_empty()
+    }
+
+    /// The scope whose keys apply now.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        match self.overlay {
+            Overlay::Help { .. } => Scope::Help,
+            _ => self.focus.scope(),
+        }
+    }
+
+    fn area(&self) -> Rect {
+        Rect::new(0, 0, self.size.0, self.size.1)
+    }
+
+    /// Apply one event.
+    pub fn handle(&mut self, event: Event) -> Vec<Effect> {
+        let effects = match event {
+            Event::Term(TermEvent::Key(k))
+                if matches!(k.kind, KeyEventKind::Press | KeyEventKind::Repeat) =>
+            {
+                self.key(&k)
+            }
+            Event::Term(TermEvent::Mouse(m)) => self.mouse(m),
+            Event::Term(TermEvent::Resize(w, h)) => {
+                self.size = (w, h);
+                Vec::new()
+            }
+            Event::Term(_) | Event::Tick => Vec::new(),
+            Event::Client(c) => self.client(c),
+        };
+        self.fix_scroll();
+        effects
+    }
+
+    fn key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        if self.overlay == Overlay::Command {
+            return self.command_key(k);
+        }
+        let chord = KeyChord::from_event(k);
+        match self.keymap.lookup(self.scope(), &chord) {
+            Some(action) => self.update(action),
+            None => Vec::new(),
+        }
+    }
+
+    fn command_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.update(Action::Quit)
+            }
+            KeyCode::Esc => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                let line = std::mem::take(&mut self.cmdline);
+                self.command(&line)
+            }
+            KeyCode::Backspace => {
+                if self.cmdline.pop().is_none() {
+                    self.overlay = Overlay::None;
+                }
+                Vec::new()
+            }
+            KeyCode::Char(c) => {
+                self.cmdline.push(c);
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Apply one action.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        self.note = None;
+        let effects = match action {
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::CloseStream, Effect::Unwatch]
+            }
+            Action::Help => {
+                self.overlay = Overlay::Help { scroll: 0 };
+                Vec::new()
+            }
+            Action::Cancel => {
+                self.overlay = Overlay::None;
+                Vec::new()
+            }
+            Action::CommandLine => {
+                self.overlay = Overlay::Command;
+                self.cmdline.clear();
+                Vec::new()
+            }
+            Action::FocusNext => {
+                self.focus = match self.focus {
+                    Focus::Hierarchy => Focus::Entries,
+                    Focus::Entries => Focus::Detail,
+                    Focus::Detail => Focus::Hierarchy,
+                };
+                Vec::new()
+            }
+            Action::FocusPrev => {
+                self.focus = match self.focus {
+                    Focus::Hierarchy => Focus::Detail,
+                    Focus::Entries => Focus::Hierarchy,
+                    Focus::Detail => Focus::Entries,
+                };
+                Vec::new()
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => {
+                self.motion(action);
+                Vec::new()
+            }
+            Action::Open => self.open(),
+            Action::Back => self.back(),
+            Action::Refresh => {
+                self.hierarchy.spaces_load = Load::Loading;
+                vec![Effect::LoadSpaces]
+            }
+            Action::TogglePause => self.toggle_pause(),
+            Action::CycleFormat => {
+                self.detail.format = self.detail.format.next();
+                self.detail.scroll = 0;
+                Vec::new()
+            }
+        };
+        self.fix_scroll();
+        effects
+    }
+
+    fn page(&self) -> usize {
+        let a = layout::areas(self.area(), self);
+        let rect = match self.focus {
+            Focus::Hierarchy => a.hierarchy,
+            Focus::Entries => a.entries,
+            Focus::Detail => a.detail,
+        };
+        rect.map_or(1, |r| usize::from(r.height.saturating_sub(3)).max(1))
+    }
+
+    fn motion(&mut self, action: Action) {
+        if let Overlay::Help { scroll } = &mut self.overlay {
+            *scroll = match action {
+                Action::Up => scroll.saturating_sub(1),
+                _ => scroll.saturating_add(1),
+            };
+            return;
+        }
+        let page = self.page();
+        match self.focus {
+            Focus::Hierarchy => {
+                let h = &mut self.hierarchy;
+                let cur = h.selected();
+                let last = h.len().saturating_sub(1);
+                let next = match action {
+                    Action::Up => cur.saturating_sub(1),
+                    Action::Down => cur + 1,
+                    Action::PageUp => cur.saturating_sub(page),
+                    Action::PageDown => cur + page,
+                    Action::Top => 0,
+                    _ => last,
+                };
+                h.select(next);
+            }
+            Focus::Entries => self.move_entries(action, page as u64),
+            Focus::Detail => {
+                let max = self.detail_max_scroll();
+                let page = u16::try_from(page).unwrap_or(u16::MAX);
+                let s = &mut self.detail.scroll;
+                *s = match action {
+                    Action::Up => s.saturating_sub(1),
+                    Action::Down => s.saturating_add(1),
+                    Action::PageUp => s.saturating_sub(page),
+                    Action::PageDown => s.saturating_add(page),
+                    Action::Top => 0,
+                    _ => max,
+                }
+                .min(max);
+            }
+        }
+    }
+
+    fn move_entries(&mut self, action: Action, page: u64) {
+        let e = &mut self.entries;
+        if e.ring.is_empty() {
+            e.follow = action == Action::Bottom || e.follow;
+            return;
+        }
+        let last = e.end() - 1;
+        let cur = e.selected;
+        let next = match action {
+            Action::Up => cur.saturating_sub(1),
+            Action::Down => cur + 1,
+            Action::PageUp => cur.saturating_sub(page),
+            Action::PageDown => cur + page,
+            Action::Top => e.base,
+            _ => last,
+        };
+        e.selected = next.clamp(e.base, last);
+        match action {
+            Action::Bottom => e.follow = true,
+            Action::Up | Action::PageUp | Action::Top => e.follow = false,
+            _ => {}
+        }
+        self.detail.scroll = 0;
+    }
+
+    fn detail_max_scroll(&self) -> u16 {
+        let a = layout::areas(self.area(), self);
+        let h = a.detail.map_or(0, |r| r.height.saturating_sub(2));
+        let n = detail::lines(self).len();
+        u16::try_from(n.saturating_sub(usize::from(h))).unwrap_or(u16::MAX)
+    }
+
+    fn open(&mut self) -> Vec<Effect> {
+        match self.focus {
+            Focus::Hierarchy => match self.hierarchy.level {
+                Level::Spaces => match self.hierarchy.spaces.get(self.hierarchy.space_sel) {
+                    Some(space) => {
+                        let space = space.clone();
+                        self.watch_space(&space)
+                    }
+                    None => Vec::new(),
+                },
+                Level::Segments => {
+                    let Some(space) = self.hierarchy.space.clone() else {
+                        return Vec::new();
+                    };
+                    let source = match self.hierarchy.seg_sel {
+                        0 => Source::Space { space },
+                        i => match self.hierarchy.segments.get(i - 1) {
+                            Some(row) => Source::Segment {
+                                space,
+                                segment: row.name.clone(),
+                            },
+                            None => return Vec::new(),
+                        },
+                    };
+                    self.focus = Focus::Entries;
+                    self.open_stream(source, Start::Tail)
+                }
+            },
+            Focus::Entries => {
+                if self.entries.selected_entry().is_some() {
+                    self.focus = Focus::Detail;
+                }
+                Vec::new()
+            }
+            Focus::Detail => Vec::new(),
+        }
+    }
+
+    fn back(&mut self) -> Vec<Effect> {
+        match self.focus {
+            Focus::Hierarchy => {
+                if self.hierarchy.level == Level::Segments {
+                    self.hierarchy.level = Level::Spaces;
+                    self.hierarchy.space = None;
+                    self.hierarchy.segments.clear();
+                    self.hierarchy.generation += 1;
+                    return vec![Effect::Unwatch];
+                }
+                Vec::new()
+            }
+            Focus::Entries => {
+                self.focus = Focus::Hierarchy;
+                Vec::new()
+            }
+            Focus::Detail => {
+                self.focus = Focus::Entries;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Show the segments of `space`, live (a `*` status subscription).
+    fn watch_space(&mut self, space: &str) -> Vec<Effect> {
+        let h = &mut self.hierarchy;
+        h.level = Level::Segments;
+        if let Some(i) = h.spaces.iter().position(|s| s == space) {
+            h.space_sel = i;
+        }
+        if h.space.as_deref() == Some(space) {
+            return Vec::new();
+        }
+        h.space = Some(space.to_owned());
+        h.segments.clear();
+        h.segments_load = Load::Loading;
+        h.seg_sel = 0;
+        h.top = 0;
+        h.generation += 1;
+        vec![Effect::WatchSpace {
+            space: space.to_owned(),
+            generation: h.generation,
+        }]
+    }
+
+    fn open_stream(&mut self, source: Source, start: Start) -> Vec<Effect> {
+        self.entries.reset(source, start);
+        self.detail.scroll = 0;
+        self.reopen()
+    }
+
+    /// (Re)open the read of `entries.source` from its cursor or start.
+    fn reopen(&mut self) -> Vec<Effect> {
+        let tail = match &self.entries.source {
+            Some(Source::Segment { space, segment })
+                if self.hierarchy.space.as_deref() == Some(space.as_str()) =>
+            {
+                self.hierarchy
+                    .segments
+                    .iter()
+                    .find(|r| &r.name == segment)
+                    .and_then(|r| r.status.as_ref())
+                    .map(|s| s.last_sequence)
+            }
+            _ => None,
+        };
+        let Some(request) = self.entries.request(tail, self.now_ms) else {
+            return Vec::new();
+        };
+        self.entries.generation += 1;
+        self.entries.reading = true;
+        self.entries.paused = false;
+        self.entries.error = None;
+        vec![Effect::OpenStream {
+            generation: self.entries.generation,
+            request,
+        }]
+    }
+
+    fn toggle_pause(&mut self) -> Vec<Effect> {
+        if self.entries.source.is_none() {
+            self.note("nothing to pause: open a segment or a space first", true);
+            return Vec::new();
+        }
+        if self.entries.paused {
+            self.reopen()
+        } else {
+            self.entries.paused = true;
+            self.entries.reading = false;
+            // Batches already on their way belong to the dropped read: the cursor stays at the
+            // last entry applied, and resuming reads on from there.
+            self.entries.generation += 1;
+            vec![Effect::CloseStream]
+        }
+    }
+
+    fn note(&mut self, text: impl Into<String>, error: bool) {
+        self.note = Some(Note {
+            text: text.into(),
+            error,
+        });
+    }
+
+    /// Run a `:` command.
+    pub fn command(&mut self, line: &str) -> Vec<Effect> {
+        self.note = None;
+        let line = line.trim().trim_start_matches(':').trim();
+        let (cmd, arg) = line.split_once(' ').unwrap_or((line, ""));
+        let arg = arg.trim();
+        match (cmd, arg) {
+            ("", _) => Vec::new(),
+            ("q" | "quit", _) => self.update(Action::Quit),
+            ("space" | "sp", space) if !space.is_empty() => {
+                let mut effects = self.watch_space(space);
+                self.focus = Focus::Entries;
+                effects.extend(self.open_stream(
+                    Source::Space {
+                        space: space.to_owned(),
+                    },
+                    Start::Tail,
+                ));
+                effects
+            }
+            ("seg" | "segment", target) if !target.is_empty() => {
+                let (space, segment) = match target.split_once('/') {
+                    Some((sp, seg)) if !sp.is_empty() && !seg.is_empty() => {
+                        (sp.to_owned(), seg.to_owned())
+                    }
+                    None if self.hierarchy.space.is_some() => (
+                        self.hierarchy.space.clone().unwrap_or_default(),
+                        target.to_owned(),
+                    ),
+                    _ => {
+                        self.note("usage: :seg SPACE/SEGMENT", true);
+                        return Vec::new();
+                    }
+                };
+                let mut effects = self.watch_space(&space);
+                if let Some(i) = self
+                    .hierarchy
+                    .segments
+                    .iter()
+                    .position(|r| r.name == segment)
+                {
+                    self.hierarchy.seg_sel = i + 1;
+                }
+                self.focus = Focus::Entries;
+                effects.extend(self.open_stream(Source::Segment { space, segment }, Start::Tail));
+                effects
+            }
+            ("seq", n) => match n.parse::<u64>() {
+                Ok(n) => match self.entries.source.clone() {
+                    Some(source @ Source::Segment { .. }) => {
+                        self.open_stream(source, Start::Sequence(n))
+                    }
+                    _ => {
+                        self.note(
+                            ":seq needs an open segment (a space is ordered by time)",
+                            true,
+                        );
+                        Vec::new()
+                    }
+                },
+                Err(_) => {
+                    self.note("usage: :seq N", true);
+                    Vec::new()
+                }
+            },
+            ("time", t) => match parse_time(t, self.now_ms) {
+                Ok(ms) => self.restart(Start::Time(ms)),
+                Err(e) => {
+                    self.note(e, true);
+                    Vec::new()
+                }
+            },
+            ("head", "") => self.restart(Start::Head),
+            ("tail", "") => self.restart(Start::Tail),
+            _ => {
+                self.note(
+                    format!(
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :q)"
+                    ),
+                    true,
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn restart(&mut self, start: Start) -> Vec<Effect> {
+        match self.entries.source.clone() {
+            Some(source) => self.open_stream(source, start),
+            None => {
+                self.note("open a segment or a space first", true);
+                Vec::new()
+            }
+        }
+    }
+
+    fn client(&mut self, ev: ClientEvent) -> Vec<Effect> {
+        match ev {
+            ClientEvent::Spaces(Ok(mut spaces)) => {
+                spaces.sort();
+                let keep = self.hierarchy.spaces.get(self.hierarchy.space_sel).cloned();
+                self.hierarchy.spaces = spaces;
+                self.hierarchy.spaces_load = Load::Loaded;
+                self.hierarchy.space_sel = keep
+                    .and_then(|k| self.hierarchy.spaces.iter().position(|s| *s == k))
+                    .unwrap_or(0);
+            }
+            ClientEvent::Spaces(Err(e)) => self.hierarchy.spaces_load = Load::Failed(e),
+            ClientEvent::Segments { generation, names } => {
+                if generation == self.hierarchy.generation {
+                    match names {
+                        Ok(names) => {
+                            for n in names {
+                                self.segment_row(&n);
+                            }
+                            self.hierarchy.segments_load = Load::Loaded;
+                        }
+                        Err(e) => self.hierarchy.segments_load = Load::Failed(e),
+                    }
+                }
+            }
+            ClientEvent::Statuses {
+                generation,
+                statuses,
+            } => {
+                if generation == self.hierarchy.generation {
+                    for s in statuses {
+                        self.apply_status(s);
+                    }
+                }
+            }
+            ClientEvent::SubscriptionFailed {
+                generation,
+                message,
+            } => {
+                if generation == self.hierarchy.generation {
+                    self.hierarchy.segments_load = Load::Failed(message);
+                }
+            }
+            ClientEvent::Entries { generation, batch } => {
+                if generation == self.entries.generation {
+                    self.entries.push_batch(batch);
+                }
+            }
+            ClientEvent::StreamFailed {
+                generation,
+                message,
+            } => {
+                if generation == self.entries.generation {
+                    self.entries.reading = false;
+                    self.entries.error = Some(message);
+                }
+            }
+            ClientEvent::Conn(state) => self.conn_changed(&state),
+        }
+        Vec::new()
+    }
+
+    fn conn_changed(&mut self, state: &ConnState) {
+        self.conn = match (state, &self.conn) {
+            (ConnState::Connected { generation }, _) => Conn::Connected {
+                reconnects: generation.saturating_sub(1),
+            },
+            (ConnState::Disconnected { reason }, Conn::Reconnecting { attempt, .. }) => {
+                Conn::Reconnecting {
+                    attempt: attempt + 1,
+                    reason: reason.to_string(),
+                }
+            }
+            (ConnState::Disconnected { reason }, _) => Conn::Reconnecting {
+                attempt: 1,
+                reason: reason.to_string(),
+            },
+            (ConnState::Closed, _) => Conn::Closed,
+            // Idle / Connecting: keep what the badge says (a reconnect shows its attempt count).
+            (_, Conn::Reconnecting { .. } | Conn::Closed) => self.conn.clone(),
+            _ => Conn::Connecting,
+        };
+    }
+
+    /// The row of segment `name`, inserted in order if new (the selection stays on its row).
+    fn segment_row(&mut self, name: &str) -> &mut SegmentRow {
+        let h = &mut self.hierarchy;
+        let i = match h.segments.binary_search_by(|r| r.name.as_str().cmp(name)) {
+            Ok(i) => i,
+            Err(i) => {
+                h.segments.insert(
+                    i,
+                    SegmentRow {
+                        name: name.to_owned(),
+                        status: None,
+                        rate: Rate::default(),
+                    },
+                );
+                if h.seg_sel > i {
+                    h.seg_sel += 1;
+                }
+                i
+            }
+        };
+        &mut h.segments[i]
+    }
+
+    fn apply_status(&mut self, s: SegmentStatus) {
+        if self.hierarchy.space.as_deref() != Some(s.space.as_str()) || s.heartbeat {
+            return;
+        }
+        let sec = self.now_ms.div_euclid(1000);
+        let row = self.segment_row(&s.segment.clone());
+        let delta = row
+            .status
+            .as_ref()
+            .map_or(0, |p| s.last_sequence.saturating_sub(p.last_sequence));
+        row.rate.add(sec, delta);
+        if row.rate.head_sec == 0 {
+            row.rate.head_sec = sec;
+        }
+        row.status = Some(s);
+    }
+
+    fn mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if self.overlay != Overlay::None {
+            return Vec::new();
+        }
+        let a = layout::areas(self.area(), self);
+        let at = Position::new(m.column, m.row);
+        let pane = [
+            (Focus::Hierarchy, a.hierarchy),
+            (Focus::Entries, a.entries),
+            (Focus::Detail, a.detail),
+        ]
+        .into_iter()
+        .find_map(|(f, r)| r.filter(|r| r.contains(at)).map(|r| (f, r)));
+        let Some((pane, rect)) = pane else {
+            return Vec::new();
+        };
+        match m.kind {
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
+                let saved = self.focus;
+                self.focus = pane;
+                let action = if m.kind == MouseEventKind::ScrollUp {
+                    Action::Up
+                } else {
+                    Action::Down
+                };
+                for _ in 0..WHEEL_ROWS {
+                    self.motion(action);
+                }
+                self.focus = saved;
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                // Rows start below the border and the header line.
+                let Some(row) = m.row.checked_sub(rect.y + 2) else {
+                    return Vec::new();
+                };
+                if row + 1 >= rect.height.saturating_sub(1) {
+                    return Vec::new();
+                }
+                match pane {
+                    Focus::Hierarchy => {
+                        let i = self.hierarchy.top + usize::from(row);
+                        if i < self.hierarchy.len() {
+                            self.hierarchy.select(i);
+                        }
+                    }
+                    Focus::Entries => {
+                        let i = self.entries.top + u64::from(row);
+                        if i < self.entries.end() {
+                            self.entries.selected = i;
+                            self.entries.follow = i + 1 == self.entries.end();
+                            self.detail.scroll = 0;
+                        }
+                    }
+                    Focus::Detail => {}
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Keep the selections visible (list heights come from the layout of `size`).
+    fn fix_scroll(&mut self) {
+        let a = layout::areas(self.area(), self);
+        if let Some(r) = a.hierarchy {
+            let rows = usize::from(r.height.saturating_sub(3)).max(1);
+            let h = &mut self.hierarchy;
+            let sel = h.selected();
+            if sel < h.top {
+                h.top = sel;
+            } else if sel >= h.top + rows {
+                h.top = sel + 1 - rows;
+            }
+            h.top = h.top.min(h.len().saturating_sub(rows));
+        }
+        if let Some(r) = a.entries {
+            let rows = u64::from(r.height.saturating_sub(3)).max(1);
+            let e = &mut self.entries;
+            if e.follow {
+                e.top = e.end().saturating_sub(rows).max(e.base);
+            } else if e.selected < e.top {
+                e.top = e.selected;
+            } else if e.selected >= e.top + rows {
+                e.top = e.selected + 1 - rows;
+            }
+            e.top = e.top.max(e.base);
+        }
+    }
+}
+
+/// `:time` argument: RFC 3339, Unix milliseconds, or relative to now (`-5m`, `-1h30m`).
+///
+/// # Errors
+/// Anything else, with a hint.
+pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
+    if let Some(rel) = text.strip_prefix('-') {
+        let d = humantime::parse_duration(rel).map_err(|e| format!(":time {text}: {e}"))?;
+        let ms = i64::try_from(d.as_millis()).map_err(|e| e.to_string())?;
+        return Ok(now_ms - ms);
+    }
+    crate::cli::parse_time(text).map_err(|e| format!(":time {text}: {e} (or -5m)"))
+}
+
+#[cfg(test)]
+mod tests;

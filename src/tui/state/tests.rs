@@ -1,0 +1,609 @@
+//! `update` / `handle`, action by action.
+
+use super::*;
+use crate::tui::event::{ClientEvent, Event};
+use crossterm::event::{KeyEvent, KeyModifiers, MouseEvent};
+use skope_client::{Entry, SegmentStatus};
+
+const NOW: i64 = 1_700_000_000_000;
+
+fn state() -> AppState {
+    let mut s = AppState::new(StateOptions {
+        store: Uuid::from_u128(1),
+        read_only: false,
+        embedded: true,
+        window: 100,
+        keymap: Keymap::default_keymap(),
+        theme: Theme::no_color(),
+    });
+    s.now_ms = NOW;
+    s.size = (200, 50);
+    s
+}
+
+fn client(s: &mut AppState, ev: ClientEvent) -> Vec<Effect> {
+    s.handle(Event::Client(ev))
+}
+
+fn key(s: &mut AppState, code: KeyCode) -> Vec<Effect> {
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        code,
+        KeyModifiers::NONE,
+    ))))
+}
+
+fn typed(s: &mut AppState, text: &str) -> Vec<Effect> {
+    let mut out = Vec::new();
+    for c in text.chars() {
+        out.extend(key(s, KeyCode::Char(c)));
+    }
+    out
+}
+
+fn status(space: &str, segment: &str, last: u64, ts: i64) -> SegmentStatus {
+    SegmentStatus {
+        space: space.into(),
+        segment: segment.into(),
+        first_sequence: 1,
+        first_timestamp: ts - 10_000,
+        last_sequence: last,
+        last_timestamp: ts,
+        heartbeat: false,
+    }
+}
+
+fn entry(space: &str, segment: &str, seq: u64) -> Entry {
+    Entry {
+        sequence: seq,
+        timestamp: NOW - 1000 + i64::try_from(seq).unwrap_or(0),
+        payload: Some(format!("{{\"n\":{seq}}}").into_bytes()),
+        space: space.into(),
+        segment: segment.into(),
+        ..Entry::default()
+    }
+}
+
+/// A state with spaces loaded, `orders` watched, two segments with status.
+fn watching() -> AppState {
+    let mut s = state();
+    client(
+        &mut s,
+        ClientEvent::Spaces(Ok(vec!["payments".into(), "orders".into()])),
+    );
+    s.hierarchy.space_sel = 0; // orders (sorted)
+    let fx = s.update(Action::Open);
+    assert_eq!(
+        fx,
+        vec![Effect::WatchSpace {
+            space: "orders".into(),
+            generation: 1
+        }]
+    );
+    client(
+        &mut s,
+        ClientEvent::Segments {
+            generation: 1,
+            names: Ok(vec!["eu-2".into(), "eu-1".into()]),
+        },
+    );
+    client(
+        &mut s,
+        ClientEvent::Statuses {
+            generation: 1,
+            statuses: vec![
+                status("orders", "eu-1", 5000, NOW - 3000),
+                status("orders", "eu-2", 7, NOW - 1000),
+            ],
+        },
+    );
+    s
+}
+
+/// `watching()` plus `orders/eu-1` open with entries 1..=n.
+fn tailing(n: u64) -> AppState {
+    let mut s = watching();
+    s.hierarchy.seg_sel = 1;
+    s.update(Action::Open);
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: (1..=n).map(|i| entry("orders", "eu-1", i)).collect(),
+        },
+    );
+    s
+}
+
+#[test]
+fn spaces_load_sorted_and_failures_show() {
+    let mut s = state();
+    assert_eq!(s.start(), vec![Effect::LoadSpaces]);
+    client(
+        &mut s,
+        ClientEvent::Spaces(Ok(vec!["b".into(), "a".into()])),
+    );
+    assert_eq!(s.hierarchy.spaces, vec!["a", "b"]);
+    assert_eq!(s.hierarchy.spaces_load, Load::Loaded);
+    client(&mut s, ClientEvent::Spaces(Err("boom".into())));
+    assert_eq!(s.hierarchy.spaces_load, Load::Failed("boom".into()));
+}
+
+#[test]
+fn quit_closes_streams() {
+    let mut s = state();
+    assert_eq!(
+        s.update(Action::Quit),
+        vec![Effect::CloseStream, Effect::Unwatch]
+    );
+    assert!(s.quit);
+}
+
+#[test]
+fn help_opens_and_its_keys_are_scoped() {
+    let mut s = state();
+    s.update(Action::Help);
+    assert_eq!(s.overlay, Overlay::Help { scroll: 0 });
+    assert_eq!(s.scope(), Scope::Help);
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.overlay, Overlay::Help { scroll: 1 });
+    // q closes help instead of quitting.
+    key(&mut s, KeyCode::Char('q'));
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(!s.quit);
+    s.update(Action::Help);
+    s.update(Action::Cancel);
+    assert_eq!(s.overlay, Overlay::None);
+}
+
+#[test]
+fn focus_cycles_both_ways() {
+    let mut s = state();
+    s.update(Action::FocusNext);
+    assert_eq!(s.focus, Focus::Entries);
+    s.update(Action::FocusNext);
+    assert_eq!(s.focus, Focus::Detail);
+    s.update(Action::FocusNext);
+    assert_eq!(s.focus, Focus::Hierarchy);
+    s.update(Action::FocusPrev);
+    assert_eq!(s.focus, Focus::Detail);
+    s.update(Action::FocusPrev);
+    assert_eq!(s.focus, Focus::Entries);
+}
+
+#[test]
+fn hierarchy_moves_are_clamped() {
+    let mut s = watching();
+    assert_eq!(s.hierarchy.len(), 3);
+    s.update(Action::Up);
+    assert_eq!(s.hierarchy.seg_sel, 0);
+    s.update(Action::Down);
+    s.update(Action::Down);
+    s.update(Action::Down);
+    assert_eq!(s.hierarchy.seg_sel, 2);
+    s.update(Action::Top);
+    assert_eq!(s.hierarchy.seg_sel, 0);
+    s.update(Action::Bottom);
+    assert_eq!(s.hierarchy.seg_sel, 2);
+    s.update(Action::PageUp);
+    assert_eq!(s.hierarchy.seg_sel, 0);
+    s.update(Action::PageDown);
+    assert_eq!(s.hierarchy.seg_sel, 2);
+}
+
+#[test]
+fn open_space_lists_segments_live() {
+    let s = watching();
+    assert_eq!(s.hierarchy.level, Level::Segments);
+    let names: Vec<_> = s
+        .hierarchy
+        .segments
+        .iter()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names, ["eu-1", "eu-2"]);
+    assert_eq!(
+        s.hierarchy.segments[0]
+            .status
+            .as_ref()
+            .map(|x| x.last_sequence),
+        Some(5000)
+    );
+    assert!(s.needs_tick());
+}
+
+#[test]
+fn new_segments_appear_and_the_selection_stays() {
+    let mut s = watching();
+    s.hierarchy.seg_sel = 2; // eu-2
+    client(
+        &mut s,
+        ClientEvent::Statuses {
+            generation: 1,
+            statuses: vec![status("orders", "eu-0", 1, NOW)],
+        },
+    );
+    assert_eq!(s.hierarchy.segments[0].name, "eu-0");
+    assert_eq!(s.hierarchy.seg_sel, 3);
+    assert_eq!(s.hierarchy.segments[2].name, "eu-2");
+}
+
+#[test]
+fn status_deltas_feed_the_rate() {
+    let mut s = watching();
+    s.now_ms = NOW + 1000;
+    client(
+        &mut s,
+        ClientEvent::Statuses {
+            generation: 1,
+            statuses: vec![status("orders", "eu-2", 17, NOW + 1000)],
+        },
+    );
+    let row = &s.hierarchy.segments[1];
+    let w = row.rate.window((NOW + 1000) / 1000);
+    assert_eq!(w.last(), Some(&10));
+    // Two seconds later that count has moved left.
+    let w = row.rate.window((NOW + 3000) / 1000);
+    assert_eq!(w[SPARK_SECONDS - 3], 10);
+    assert_eq!(w[SPARK_SECONDS - 1], 0);
+}
+
+#[test]
+fn stale_reports_are_ignored() {
+    let mut s = watching();
+    s.update(Action::Back);
+    assert_eq!(s.hierarchy.level, Level::Spaces);
+    client(
+        &mut s,
+        ClientEvent::Statuses {
+            generation: 1,
+            statuses: vec![status("orders", "eu-9", 1, NOW)],
+        },
+    );
+    assert!(s.hierarchy.segments.is_empty());
+}
+
+#[test]
+fn back_unwatches() {
+    let mut s = watching();
+    assert_eq!(s.update(Action::Back), vec![Effect::Unwatch]);
+    assert_eq!(s.hierarchy.level, Level::Spaces);
+    assert_eq!(s.update(Action::Back), vec![]);
+    s.focus = Focus::Detail;
+    s.update(Action::Back);
+    assert_eq!(s.focus, Focus::Entries);
+    s.update(Action::Back);
+    assert_eq!(s.focus, Focus::Hierarchy);
+}
+
+#[test]
+fn open_segment_tails_from_its_last_sequence() {
+    let mut s = watching();
+    s.hierarchy.seg_sel = 1;
+    let fx = s.update(Action::Open);
+    assert_eq!(s.focus, Focus::Entries);
+    let Effect::OpenStream {
+        request: StreamRequest::Segment(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!((c.space.as_str(), c.segment.as_str()), ("orders", "eu-1"));
+    assert_eq!(c.min_sequence, 5000 - TAIL_BACKLOG + 1);
+}
+
+#[test]
+fn open_all_tails_the_space_by_time() {
+    let mut s = watching();
+    s.hierarchy.seg_sel = 0;
+    let fx = s.update(Action::Open);
+    let Effect::OpenStream {
+        request: StreamRequest::Space(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.space, "orders");
+    assert_eq!(c.min_timestamp, NOW - TAIL_SPAN_MS);
+}
+
+#[test]
+fn entries_follow_until_scrolled_up_and_bottom_follows_again() {
+    let mut s = tailing(10);
+    assert_eq!(s.entries.selected, 9);
+    assert!(s.entries.follow);
+    s.update(Action::Up);
+    assert!(!s.entries.follow);
+    assert_eq!(s.entries.selected, 8);
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![entry("orders", "eu-1", 11)],
+        },
+    );
+    assert_eq!(s.entries.selected, 8, "scrolled up: the selection stays");
+    s.update(Action::Top);
+    assert_eq!(s.entries.selected, 0);
+    s.update(Action::PageDown);
+    assert_eq!(s.entries.selected, 10);
+    s.update(Action::PageUp);
+    s.update(Action::Down);
+    assert_eq!(s.entries.selected, 1);
+    s.update(Action::Bottom);
+    assert!(s.entries.follow);
+    assert_eq!(s.entries.selected, 10);
+}
+
+#[test]
+fn the_window_is_bounded() {
+    let mut s = tailing(250);
+    assert_eq!(s.entries.ring.len(), 100);
+    assert_eq!(s.entries.base, 150);
+    assert_eq!(s.entries.received, 250);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(250));
+    s.update(Action::Top);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(151));
+    assert!(s.entries.top >= s.entries.base);
+}
+
+#[test]
+fn pause_drops_the_read_and_resume_continues_from_the_cursor() {
+    let mut s = tailing(10);
+    let g = s.entries.generation;
+    assert_eq!(s.update(Action::TogglePause), vec![Effect::CloseStream]);
+    assert!(s.entries.paused);
+    // A batch already in flight from the dropped read is not applied …
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation: g,
+            batch: vec![entry("orders", "eu-1", 11)],
+        },
+    );
+    assert_eq!(s.entries.ring.len(), 10);
+    // … and resuming reads on after the last entry applied: no gap, no duplicate.
+    let fx = s.update(Action::TogglePause);
+    let Effect::OpenStream {
+        request: StreamRequest::Segment(c),
+        generation,
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.min_sequence, 11);
+    assert_eq!(*generation, s.entries.generation);
+    assert!(!s.entries.paused);
+}
+
+#[test]
+fn a_space_resumes_from_its_offset() {
+    let mut s = watching();
+    s.update(Action::Open); // row 0: the space
+    let generation = s.entries.generation;
+    let last = entry("orders", "eu-2", 3);
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![entry("orders", "eu-1", 9), last.clone()],
+        },
+    );
+    s.update(Action::TogglePause);
+    let fx = s.update(Action::TogglePause);
+    let Effect::OpenStream {
+        request: StreamRequest::Space(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.offset, last.space_offset());
+}
+
+#[test]
+fn pause_without_a_read_says_so() {
+    let mut s = state();
+    assert!(s.update(Action::TogglePause).is_empty());
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn stream_failures_show() {
+    let mut s = tailing(1);
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::StreamFailed {
+            generation,
+            message: "gone".into(),
+        },
+    );
+    assert_eq!(s.entries.error.as_deref(), Some("gone"));
+    assert!(!s.entries.reading);
+}
+
+#[test]
+fn format_cycles() {
+    let mut s = tailing(1);
+    s.detail.scroll = 3;
+    s.update(Action::CycleFormat);
+    assert_eq!(s.detail.format, PayloadFormat::Text);
+    assert_eq!(s.detail.scroll, 0);
+    s.update(Action::CycleFormat);
+    assert_eq!(s.detail.format, PayloadFormat::Hex);
+    s.update(Action::CycleFormat);
+    assert_eq!(s.detail.format, PayloadFormat::Json);
+}
+
+#[test]
+fn open_entry_focuses_the_detail_which_scrolls_within_bounds() {
+    let mut s = tailing(3);
+    s.update(Action::Open);
+    assert_eq!(s.focus, Focus::Detail);
+    s.size = (80, 24);
+    s.update(Action::Bottom);
+    let max = s.detail.scroll;
+    s.update(Action::Down);
+    assert_eq!(s.detail.scroll, max);
+    s.update(Action::Top);
+    assert_eq!(s.detail.scroll, 0);
+}
+
+#[test]
+fn refresh_reloads_spaces() {
+    let mut s = state();
+    assert_eq!(s.update(Action::Refresh), vec![Effect::LoadSpaces]);
+}
+
+#[test]
+fn command_line_edits_and_runs() {
+    let mut s = state();
+    key(&mut s, KeyCode::Char(':'));
+    assert_eq!(s.overlay, Overlay::Command);
+    typed(&mut s, "seg orders/eu-9x");
+    key(&mut s, KeyCode::Backspace);
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(
+        fx[0],
+        Effect::WatchSpace {
+            space: "orders".into(),
+            generation: 1
+        }
+    );
+    assert!(matches!(
+        &fx[1],
+        Effect::OpenStream { request: StreamRequest::Segment(c), .. } if c.segment == "eu-9"
+    ));
+    assert_eq!(s.focus, Focus::Entries);
+    // Esc leaves without running.
+    key(&mut s, KeyCode::Char(':'));
+    typed(&mut s, "q");
+    key(&mut s, KeyCode::Esc);
+    assert!(!s.quit);
+}
+
+#[test]
+fn commands() {
+    let mut s = tailing(5);
+    let fx = s.command(":seq 42");
+    assert!(matches!(
+        &fx[0],
+        Effect::OpenStream { request: StreamRequest::Segment(c), .. } if c.min_sequence == 42
+    ));
+    assert!(s.entries.ring.is_empty());
+    let fx = s.command("time -5m");
+    assert!(matches!(
+        &fx[0],
+        Effect::OpenStream { request: StreamRequest::Segment(c), .. }
+            if c.min_timestamp == NOW - 300_000 && c.min_sequence == 0
+    ));
+    let fx = s.command("head");
+    assert!(matches!(
+        &fx[0],
+        Effect::OpenStream { request: StreamRequest::Segment(c), .. }
+            if c.min_timestamp == 0 && c.min_sequence == 0
+    ));
+    let fx = s.command("tail");
+    assert!(matches!(&fx[0], Effect::OpenStream { .. }));
+    let fx = s.command("space payments");
+    assert!(matches!(&fx[0], Effect::WatchSpace { space, .. } if space == "payments"));
+    assert!(
+        matches!(&fx[1], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "payments")
+    );
+    assert!(s.command("seq 3").is_empty(), "a space has no sequence");
+    assert!(s.note.is_some());
+    assert!(s.command("frobnicate").is_empty());
+    assert!(s.note.as_ref().is_some_and(|n| n.text.contains("unknown")));
+    s.command("q");
+    assert!(s.quit);
+}
+
+#[test]
+fn time_arguments() {
+    assert_eq!(parse_time("-90s", NOW), Ok(NOW - 90_000));
+    assert_eq!(parse_time("1700000000000", NOW), Ok(NOW));
+    assert_eq!(parse_time("2023-11-14T22:13:20Z", 0), Ok(NOW));
+    assert!(parse_time("soon", NOW).is_err());
+}
+
+#[test]
+fn connection_badge_counts_reconnects() {
+    let mut s = state();
+    let err = skope_client::Error::new(skope_client::ErrorKind::Connect, "down");
+    client(
+        &mut s,
+        ClientEvent::Conn(ConnState::Connected { generation: 1 }),
+    );
+    assert_eq!(s.conn, Conn::Connected { reconnects: 0 });
+    client(
+        &mut s,
+        ClientEvent::Conn(ConnState::Disconnected {
+            reason: err.clone(),
+        }),
+    );
+    client(&mut s, ClientEvent::Conn(ConnState::Connecting));
+    client(
+        &mut s,
+        ClientEvent::Conn(ConnState::Disconnected { reason: err }),
+    );
+    assert!(matches!(s.conn, Conn::Reconnecting { attempt: 2, .. }));
+    client(
+        &mut s,
+        ClientEvent::Conn(ConnState::Connected { generation: 2 }),
+    );
+    assert_eq!(s.conn, Conn::Connected { reconnects: 1 });
+    client(&mut s, ClientEvent::Conn(ConnState::Closed));
+    assert_eq!(s.conn, Conn::Closed);
+}
+
+fn mouse(s: &mut AppState, kind: MouseEventKind, column: u16, row: u16) {
+    s.handle(Event::Term(TermEvent::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    })));
+}
+
+#[test]
+fn mouse_clicks_select_and_wheels_scroll() {
+    let mut s = tailing(30);
+    let a = layout::areas(Rect::new(0, 0, 200, 50), &s);
+    let e = a.entries.expect("entries shown");
+    // Row 0 of the list is 2 below the top border (border + header).
+    mouse(
+        &mut s,
+        MouseEventKind::Down(MouseButton::Left),
+        e.x + 3,
+        e.y + 2,
+    );
+    assert_eq!(s.entries.selected, s.entries.top);
+    assert!(!s.entries.follow);
+    let before = s.entries.selected;
+    mouse(&mut s, MouseEventKind::ScrollDown, e.x + 3, e.y + 5);
+    assert_eq!(s.entries.selected, before + 3);
+    let h = a.hierarchy.expect("hierarchy shown");
+    mouse(
+        &mut s,
+        MouseEventKind::Down(MouseButton::Left),
+        h.x + 2,
+        h.y + 4,
+    );
+    assert_eq!(s.focus, Focus::Hierarchy);
+    assert_eq!(s.hierarchy.seg_sel, 2);
+}
+
+#[test]
+fn tiny_terminals_do_not_panic_on_input() {
+    let mut s = tailing(30);
+    s.handle(Event::Term(TermEvent::Resize(10, 5)));
+    for a in [Action::Down, Action::PageDown, Action::Bottom, Action::Open] {
+        s.update(a);
+    }
+    mouse(&mut s, MouseEventKind::Down(MouseButton::Left), 1, 1);
+}

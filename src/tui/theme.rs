@@ -1,0 +1,86 @@
+//! Colours. `Theme::default_theme()` for colour terminals; `Theme::no_color()` (when `NO_COLOR`
+//! is set) uses only bold / reverse / underline / dim.
+
+use ratatui::style::{Color, Modifier, Style};
+
+/// Every style the views use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Theme {
+    pub border: Style,
+    pub border_focused: Style,
+    pub title: Style,
+    pub header: Style,
+    pub selected: Style,
+    pub selected_unfocused: Style,
+    pub dim: Style,
+    pub key: Style,
+    pub ok: Style,
+    pub warn: Style,
+    pub error: Style,
+    pub accent: Style,
+    pub json_key: Style,
+    pub json_string: Style,
+    pub json_number: Style,
+    pub json_literal: Style,
+}
+
+impl Theme {
+    /// The colour theme.
+    #[must_use]
+    pub fn default_theme() -> Self {
+        Theme {
+            border: Style::new().fg(Color::DarkGray),
+            border_focused: Style::new().fg(Color::Cyan),
+            title: Style::new().add_modifier(Modifier::BOLD),
+            header: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            selected: Style::new()
+                .bg(Color::Cyan)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
+            selected_unfocused: Style::new().bg(Color::DarkGray).fg(Color::White),
+            dim: Style::new().fg(Color::DarkGray),
+            key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            ok: Style::new().fg(Color::Green),
+            warn: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+            error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+            accent: Style::new().fg(Color::Magenta),
+            json_key: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
+            json_string: Style::new().fg(Color::Green),
+            json_number: Style::new().fg(Color::Yellow),
+            json_literal: Style::new().fg(Color::Magenta),
+        }
+    }
+
+    /// No colour at all (https://no-color.org).
+    #[must_use]
+    pub fn no_color() -> Self {
+        let plain = Style::new();
+        Theme {
+            border: plain,
+            border_focused: Style::new().add_modifier(Modifier::BOLD),
+            title: Style::new().add_modifier(Modifier::BOLD),
+            header: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            selected: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            selected_unfocused: Style::new().add_modifier(Modifier::REVERSED),
+            dim: Style::new().add_modifier(Modifier::DIM),
+            key: Style::new().add_modifier(Modifier::BOLD),
+            ok: plain,
+            warn: Style::new().add_modifier(Modifier::BOLD),
+            error: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            accent: plain,
+            json_key: Style::new().add_modifier(Modifier::BOLD),
+            json_string: plain,
+            json_number: plain,
+            json_literal: Style::new().add_modifier(Modifier::ITALIC),
+        }
+    }
+
+    /// `no_color()` when the `NO_COLOR` environment variable is set and not empty.
+    #[must_use]
+    pub fn from_env() -> Self {
+        match std::env::var_os("NO_COLOR") {
+            Some(v) if !v.is_empty() => Self::no_color(),
+            _ => Self::default_theme(),
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! The `:` command line, in place of the key hints.
+//!
+//! ```text
+//! :seg orders/eu-1█
+//! ```
+
+use crate::tui::state::AppState;
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
+    let t = &state.theme;
+    let line = Line::from(vec![
+        Span::styled(":", t.key),
+        Span::raw(state.cmdline.clone()),
+    ]);
+    let w = u16::try_from(line.width()).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(line), area);
+    frame.set_cursor_position(Position::new(
+        (area.x + w).min(area.right().saturating_sub(1)),
+        area.y,
+    ));
+}

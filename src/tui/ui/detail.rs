@@ -1,0 +1,258 @@
+//! The selected entry in full.
+//!
+//! ```text
+//! ┌ #27 orders/eu-1 · json ────────────────────────┐
+//! │ time     2025-01-01T10:00:00.000Z (3s ago)      │
+//! │ payload  71 B                                   │
+//! │ {                                               │
+//! │   "id": "orders-eu-1-27", …                     │
+//! │ metadata source = demo                          │
+//! │ trx      1b4e… #12                              │
+//! │ node     9f0c…                                  │
+//! │ offsets  space   4441540053…                    │
+//! │          segment 4441540053…                    │
+//! └─────────────────────────────────────────────────┘
+//! ```
+
+use super::{age, pane, rfc3339};
+use crate::tui::state::{AppState, Focus, PayloadFormat};
+use crate::tui::theme::Theme;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use skope_client::Entry;
+
+const LABEL_W: usize = 9;
+
+pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
+    let t = &state.theme;
+    let title = match state.entries.selected_entry() {
+        Some(e) => format!(
+            " #{} {}/{} · {} ",
+            e.sequence,
+            e.space,
+            e.segment,
+            state.detail.format.label()
+        ),
+        None => " detail ".to_owned(),
+    };
+    let block = pane(
+        state,
+        Focus::Detail,
+        Line::from(Span::styled(title, t.title)),
+    );
+    let lines = lines(state);
+    let max = lines
+        .len()
+        .saturating_sub(usize::from(area.height.saturating_sub(2)));
+    let scroll = state
+        .detail
+        .scroll
+        .min(u16::try_from(max).unwrap_or(u16::MAX));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+}
+
+/// The detail's lines (also counted by the update to bound scrolling). Long lines are cut by
+/// the pane, not wrapped, so one line here is one row on screen.
+#[must_use]
+pub fn lines(state: &AppState) -> Vec<Line<'static>> {
+    let t = &state.theme;
+    let Some(e) = state.entries.selected_entry() else {
+        return vec![Line::from(Span::styled("no entry selected", t.dim))];
+    };
+    let label = |s: &str| Span::styled(format!("{s:<LABEL_W$}"), t.dim);
+    let payload = e.payload_bytes();
+    let mut out = vec![
+        Line::from(vec![
+            label("time"),
+            Span::raw(rfc3339(e.timestamp)),
+            Span::styled(format!(" ({} ago)", age(state.now_ms - e.timestamp)), t.dim),
+        ]),
+        Line::from(vec![
+            label("payload"),
+            Span::raw(format!("{} B", payload.len())),
+        ]),
+    ];
+    out.extend(payload_lines(e, state.detail.format, t));
+    out.push(Line::from(""));
+    if e.metadata.is_empty() {
+        out.push(Line::from(vec![
+            label("metadata"),
+            Span::styled("none", t.dim),
+        ]));
+    } else {
+        let key_w = e
+            .metadata
+            .keys()
+            .map(|k| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (i, (k, v)) in e.metadata.iter().enumerate() {
+            out.push(Line::from(vec![
+                label(if i == 0 { "metadata" } else { "" }),
+                Span::styled(format!("{k:<key_w$}"), t.json_key),
+                Span::raw(" = "),
+                Span::raw(v.clone()),
+            ]));
+        }
+    }
+    out.extend([
+        Line::from(vec![
+            label("trx"),
+            Span::raw(format!("{} #{}", e.trx.id, e.trx.number)),
+        ]),
+        Line::from(vec![label("node"), Span::raw(e.trx.node.to_string())]),
+        Line::from(vec![
+            label("offsets"),
+            Span::styled("space   ", t.dim),
+            Span::raw(e.space_offset().to_hex()),
+        ]),
+        Line::from(vec![
+            label(""),
+            Span::styled("segment ", t.dim),
+            Span::raw(e.segment_offset().to_hex()),
+        ]),
+    ]);
+    out
+}
+
+fn payload_lines(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'static>> {
+    let bytes = e.payload_bytes();
+    match format {
+        PayloadFormat::Json => match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(v) => serde_json::to_string_pretty(&v)
+                .unwrap_or_default()
+                .lines()
+                .map(|l| json_line(l, t))
+                .collect(),
+            Err(_) => {
+                let mut v = vec![Line::from(Span::styled("(not JSON: shown as text)", t.dim))];
+                v.extend(text_lines(bytes));
+                v
+            }
+        },
+        PayloadFormat::Text => text_lines(bytes),
+        PayloadFormat::Hex => hex_lines(bytes),
+    }
+}
+
+fn text_lines(bytes: &[u8]) -> Vec<Line<'static>> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .map(|l| Line::from(l.replace('\t', "    ")))
+        .collect()
+}
+
+/// `00000000  7b 22 69 64 22 3a 22 6f  72 64 65 72 73 2d 65 75  |{"id":"orders-eu|`
+#[must_use]
+pub fn hex_lines(bytes: &[u8]) -> Vec<Line<'static>> {
+    bytes
+        .chunks(16)
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut hex = String::with_capacity(50);
+            for (j, b) in chunk.iter().enumerate() {
+                if j == 8 {
+                    hex.push(' ');
+                }
+                hex.push_str(&format!("{b:02x} "));
+            }
+            let ascii: String = chunk
+                .iter()
+                .map(|&b| {
+                    if b.is_ascii_graphic() || b == b' ' {
+                        char::from(b)
+                    } else {
+                        '.'
+                    }
+                })
+                .collect();
+            Line::from(format!("{:08x}  {hex:<49} |{ascii}|", i * 16))
+        })
+        .collect()
+}
+
+/// Colour one line of pretty-printed JSON: keys, strings, numbers, literals.
+fn json_line(line: &str, t: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let chars: Vec<char> = line.chars().collect();
+    let mut i = 0;
+    let mut plain = String::new();
+    let flush = |plain: &mut String, spans: &mut Vec<Span<'static>>| {
+        if !plain.is_empty() {
+            spans.push(Span::raw(std::mem::take(plain)));
+        }
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            flush(&mut plain, &mut spans);
+            let start = i;
+            i += 1;
+            while i < chars.len() && chars[i] != '"' {
+                if chars[i] == '\\' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            i = (i + 1).min(chars.len());
+            let s: String = chars[start..i].iter().collect();
+            let is_key = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&':');
+            let style: Style = if is_key { t.json_key } else { t.json_string };
+            spans.push(Span::styled(s, style));
+        } else if c == '-' || c.is_ascii_digit() {
+            flush(&mut plain, &mut spans);
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_digit() || matches!(chars[i], '-' | '+' | '.' | 'e' | 'E'))
+            {
+                i += 1;
+            }
+            spans.push(Span::styled(
+                chars[start..i].iter().collect::<String>(),
+                t.json_number,
+            ));
+        } else if c.is_ascii_alphabetic() {
+            flush(&mut plain, &mut spans);
+            let start = i;
+            while i < chars.len() && chars[i].is_ascii_alphabetic() {
+                i += 1;
+            }
+            spans.push(Span::styled(
+                chars[start..i].iter().collect::<String>(),
+                t.json_literal,
+            ));
+        } else {
+            plain.push(c);
+            i += 1;
+        }
+    }
+    flush(&mut plain, &mut spans);
+    Line::from(spans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_dump_layout() {
+        let l = hex_lines(b"{\"id\":\"orders-eu-1\"}");
+        assert_eq!(l.len(), 2);
+        assert_eq!(
+            l[0].to_string(),
+            "00000000  7b 22 69 64 22 3a 22 6f  72 64 65 72 73 2d 65 75  |{\"id\":\"orders-eu|"
+        );
+        assert!(l[1].to_string().starts_with("00000010  2d 31 22 7d"));
+    }
+
+    #[test]
+    fn json_colouring_keeps_text() {
+        let t = Theme::default_theme();
+        let l = json_line(r#"  "a\"b": [1.5e3, true, "x:y"],"#, &t);
+        assert_eq!(l.to_string(), r#"  "a\"b": [1.5e3, true, "x:y"],"#);
+        assert_eq!(l.spans[1].style, t.json_key);
+    }
+}

@@ -1,0 +1,125 @@
+//! Views: `render(&AppState, &mut Frame)` is pure (no I/O, no mutation). One file per region.
+
+pub mod cmdline;
+pub mod detail;
+pub mod entries;
+pub mod help;
+pub mod hierarchy;
+pub mod layout;
+pub mod statusbar;
+
+use super::state::{AppState, Focus, Overlay};
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+/// Draw the whole frame.
+pub fn render(state: &AppState, frame: &mut Frame) {
+    let area = frame.area();
+    let a = layout::areas(area, state);
+    if a.too_small {
+        too_small(area, frame);
+        return;
+    }
+    statusbar::render_top(state, a.top, frame);
+    if let Some(r) = a.hierarchy {
+        hierarchy::render(state, r, frame);
+    }
+    if let Some(r) = a.entries {
+        entries::render(state, r, frame);
+    }
+    if let Some(r) = a.detail {
+        detail::render(state, r, frame);
+    }
+    match state.overlay {
+        Overlay::Command => cmdline::render(state, a.bottom, frame),
+        _ => statusbar::render_bottom(state, a.bottom, frame),
+    }
+    if let Overlay::Help { scroll } = state.overlay {
+        help::render(state, scroll, area, frame);
+    }
+}
+
+fn too_small(area: Rect, frame: &mut Frame) {
+    let text = format!(
+        "terminal too small: {}×{} (need {}×{})",
+        area.width,
+        area.height,
+        layout::MIN_WIDTH,
+        layout::MIN_HEIGHT
+    );
+    let y = area.height / 2;
+    let r = Rect::new(area.x, area.y + y, area.width, 1.min(area.height));
+    frame.render_widget(
+        Paragraph::new(text)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+/// A pane's frame, highlighted when focused.
+pub(crate) fn pane<'a>(state: &AppState, focus: Focus, title: Line<'a>) -> Block<'a> {
+    let style: Style = if state.focus == focus {
+        state.theme.border_focused
+    } else {
+        state.theme.border
+    };
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if state.focus == focus {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(style)
+        .title(title)
+}
+
+/// "3s", "5m", "2h", "4d" (milliseconds; "now" under a second, "-" when unknown).
+#[must_use]
+pub fn age(ms: i64) -> String {
+    if ms < 1000 {
+        return "now".to_owned();
+    }
+    let s = ms / 1000;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+/// `hh:mm:ss.mmm` (UTC) of Unix milliseconds.
+#[must_use]
+pub fn clock(ms: i64) -> String {
+    let full = rfc3339(ms);
+    full.get(11..23).unwrap_or(&full).to_owned()
+}
+
+/// RFC 3339 with milliseconds (UTC) of Unix milliseconds.
+#[must_use]
+pub fn rfc3339(ms: i64) -> String {
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_clocks() {
+        assert_eq!(age(0), "now");
+        assert_eq!(age(3_400), "3s");
+        assert_eq!(age(125_000), "2m");
+        assert_eq!(age(7_300_000), "2h");
+        assert_eq!(age(200_000_000), "2d");
+        assert_eq!(clock(1_700_000_000_123), "22:13:20.123");
+        assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
+}

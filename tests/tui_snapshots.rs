@@ -1,0 +1,212 @@
+//! Snapshots of every view at 80×24, 200×50 and 40×12 (plus the "too small" notice), rendered
+//! through `ui::render` into a `TestBackend`. The clock is part of the state, so ages and
+//! relative times are fixed; ids are fixed too. Snapshots carry no colour.
+
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use skope::tui::action::Action;
+use skope::tui::event::{ClientEvent, Event};
+use skope::tui::keymap::Keymap;
+use skope::tui::state::{AppState, StateOptions};
+use skope::tui::theme::Theme;
+use skope::tui::ui;
+use skope_client::{ConnState, Entry, Metadata, SegmentStatus, Trx, Uuid};
+
+const NOW: i64 = 1_700_000_000_000;
+const SIZES: [(u16, u16); 3] = [(80, 24), (200, 50), (40, 12)];
+
+fn base() -> AppState {
+    let mut s = AppState::new(StateOptions {
+        store: Uuid::from_u128(1),
+        read_only: false,
+        embedded: true,
+        window: 100_000,
+        keymap: Keymap::default_keymap(),
+        theme: Theme::no_color(),
+    });
+    s.now_ms = NOW;
+    s.handle(Event::Client(ClientEvent::Conn(ConnState::Connected {
+        generation: 1,
+    })));
+    s.handle(Event::Client(ClientEvent::Spaces(Ok(vec![
+        "orders".into(),
+        "payments".into(),
+        "inventory".into(),
+    ]))));
+    s
+}
+
+fn status(segment: &str, last: u64, age_ms: i64) -> SegmentStatus {
+    SegmentStatus {
+        space: "orders".into(),
+        segment: segment.into(),
+        first_sequence: 1,
+        first_timestamp: NOW - 3_600_000,
+        last_sequence: last,
+        last_timestamp: NOW - age_ms,
+        heartbeat: false,
+    }
+}
+
+fn segments() -> AppState {
+    let mut s = base();
+    s.update(Action::Down); // orders
+    s.update(Action::Open);
+    s.handle(Event::Client(ClientEvent::Segments {
+        generation: 1,
+        names: Ok(vec!["eu-1".into(), "eu-2".into(), "us-1".into()]),
+    }));
+    // Two rounds of statuses a second apart give the sparklines something to show.
+    s.now_ms = NOW - 2000;
+    s.handle(Event::Client(ClientEvent::Statuses {
+        generation: 1,
+        statuses: vec![
+            status("eu-1", 20, 4000),
+            status("eu-2", 7, 65_000),
+            status("us-1", 1200, 2000),
+        ],
+    }));
+    s.now_ms = NOW - 1000;
+    s.handle(Event::Client(ClientEvent::Statuses {
+        generation: 1,
+        statuses: vec![status("eu-1", 27, 3000), status("us-1", 1250, 1000)],
+    }));
+    s.now_ms = NOW;
+    s
+}
+
+fn entry(seq: u64) -> Entry {
+    let status = ["created", "paid", "shipped", "failed"][usize::try_from(seq % 4).unwrap_or(0)];
+    let mut metadata = Metadata::new();
+    metadata.insert("source".into(), "demo".into());
+    metadata.insert("trace".into(), format!("t-{seq:04}"));
+    Entry {
+        sequence: seq,
+        timestamp: NOW - 30_000 + i64::try_from(seq).unwrap_or(0) * 1000,
+        trx: Trx {
+            id: Uuid::from_u128(0xabc0 + u128::from(seq)),
+            node: Uuid::from_u128(7),
+            number: seq,
+        },
+        payload: Some(
+            format!(
+                r#"{{"id":"orders-eu-1-{seq}","status":"{status}","amount_cents":{}}}"#,
+                seq * 731 % 10_000
+            )
+            .into_bytes(),
+        ),
+        metadata,
+        space: "orders".into(),
+        segment: "eu-1".into(),
+    }
+}
+
+fn tail() -> AppState {
+    let mut s = segments();
+    s.update(Action::Down); // eu-1
+    s.update(Action::Open);
+    let generation = s.entries.generation;
+    s.handle(Event::Client(ClientEvent::Entries {
+        generation,
+        batch: (1..=27).map(entry).collect(),
+    }));
+    s
+}
+
+fn key(s: &mut AppState, code: KeyCode) {
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        code,
+        KeyModifiers::NONE,
+    ))));
+}
+
+fn views() -> Vec<(&'static str, AppState)> {
+    let mut paused = tail();
+    paused.update(Action::Up);
+    paused.update(Action::Up);
+    paused.update(Action::TogglePause);
+
+    let mut hex = tail();
+    hex.update(Action::Open);
+    hex.update(Action::CycleFormat);
+    hex.update(Action::CycleFormat);
+
+    let mut help = tail();
+    help.update(Action::Help);
+
+    let mut cmd = tail();
+    key(&mut cmd, KeyCode::Char(':'));
+    for c in "seg orders/us-1".chars() {
+        key(&mut cmd, KeyCode::Char(c));
+    }
+
+    let mut space = segments();
+    space.update(Action::Open); // row 0: the whole space
+    let generation = space.entries.generation;
+    let mut batch: Vec<Entry> = (20..=24).map(entry).collect();
+    for (i, e) in batch.iter_mut().enumerate() {
+        e.segment = ["eu-1", "us-1"][i % 2].into();
+    }
+    space.handle(Event::Client(ClientEvent::Entries { generation, batch }));
+
+    let mut failed = segments();
+    failed.update(Action::Down);
+    failed.update(Action::Open);
+    let generation = failed.entries.generation;
+    failed.handle(Event::Client(ClientEvent::StreamFailed {
+        generation,
+        message: "access denied".into(),
+    }));
+    failed.read_only = true;
+
+    vec![
+        ("spaces", base()),
+        ("segments", segments()),
+        ("tail", tail()),
+        ("paused", paused),
+        ("detail_hex", hex),
+        ("help", help),
+        ("cmdline", cmd),
+        ("space_tail", space),
+        ("failed_read_only", failed),
+    ]
+}
+
+fn render(state: &mut AppState, w: u16, h: u16) -> Terminal<TestBackend> {
+    state.handle(Event::Term(TermEvent::Resize(w, h)));
+    let mut t = Terminal::new(TestBackend::new(w, h)).expect("test backend");
+    t.draw(|f| ui::render(state, f)).expect("draw");
+    t
+}
+
+#[test]
+fn every_view_at_every_size() {
+    for (name, state) in views() {
+        for (w, h) in SIZES {
+            let mut s = state.clone();
+            let t = render(&mut s, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+        }
+    }
+}
+
+#[test]
+fn too_small() {
+    let mut s = tail();
+    let t = render(&mut s, 39, 11);
+    insta::assert_snapshot!("too_small_39x11", t.backend());
+    // Degenerate sizes never panic.
+    for (w, h) in [
+        (0, 0),
+        (1, 1),
+        (40, 11),
+        (39, 12),
+        (41, 13),
+        (69, 20),
+        (119, 30),
+    ] {
+        let mut s = tail();
+        render(&mut s, w, h);
+    }
+}
