@@ -130,6 +130,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Decode an entry: Go's canonical shape on a fast path, anything else as Go would.
+pub(crate) fn decode_entry(bytes: &[u8]) -> Result<Entry> {
+    Entry::decode(bytes).map_err(|e| Error::protocol(format!("invalid entry payload: {e}")))
+}
+
 pub(crate) fn decode_payload<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     what: &str,
@@ -305,7 +310,7 @@ impl Client {
             .unary(Operation::Peek, || async {
                 let mut channel = self.open_once(store, &request).await?;
                 match channel.recv().await {
-                    Some(Ok(bytes)) => decode_payload::<Entry>(&bytes, "entry"),
+                    Some(Ok(bytes)) => decode_entry(&bytes),
                     Some(Err(e)) => Err(e),
                     None => Ok(Entry::empty(space, segment)),
                 }

@@ -7,7 +7,7 @@
 //! read has no gap and no duplicate. Resumes per failure are bounded by the retry policy (the
 //! budget refills whenever an entry is delivered).
 
-use crate::client::{Client, decode_payload};
+use crate::client::{Client, decode_entry, decode_payload};
 use crate::error::{Error, Result};
 use crate::metrics::Operation;
 use crate::mux::Channel;
@@ -201,7 +201,7 @@ impl Reader {
             let channel = self.channel.as_mut()?;
             match channel.recv().await {
                 Some(Ok(bytes)) => {
-                    let entry = match decode_payload::<Entry>(&bytes, "entry") {
+                    let entry = match decode_entry(&bytes) {
                         Ok(e) if e.is_valid_consumed() => e,
                         _ => {
                             self.finished = true;

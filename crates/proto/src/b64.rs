@@ -19,6 +19,14 @@ pub(crate) fn decode(text: &str) -> Result<Vec<u8>, String> {
     go_decode(text.as_bytes()).map_err(|at| format!("illegal base64 data at input byte {at}"))
 }
 
+/// Decode bytes as `decode` does (same acceptance as Go).
+pub(crate) fn decode_bytes(text: &[u8]) -> Result<Vec<u8>, String> {
+    if let Ok(v) = STANDARD.decode(text) {
+        return Ok(v);
+    }
+    go_decode(text).map_err(|at| format!("illegal base64 data at input byte {at}"))
+}
+
 /// Whether Go accepts `text`, without keeping the bytes: `Err` is Go's error text.
 pub(crate) fn check(text: &str) -> Result<(), String> {
     let b = text.as_bytes();

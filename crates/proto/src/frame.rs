@@ -190,6 +190,9 @@ impl Frame {
     /// # Errors
     /// Not JSON, a bad UUID or a payload that is not base64.
     pub fn decode(text: &[u8]) -> Result<Self, FrameError> {
+        if let Some(frame) = Self::decode_canonical(text) {
+            return Ok(frame);
+        }
         let mut de = serde_json::Deserializer::from_slice(text);
         let raw = RawFrame::deserialize(&mut de).map_err(|e| FrameError::Json(e.to_string()))?;
         de.end().map_err(|e| FrameError::Json(e.to_string()))?;
@@ -210,6 +213,44 @@ impl Frame {
             channel_id: parse_id(raw.channel_id)?,
             payload,
             trace_context: raw.trace_context,
+        })
+    }
+}
+
+impl Frame {
+    /// The exact shape Go writes (`{"ControlType":"…","store_id":"…","channel_id":"…",
+    /// "payload":"…"|null}`), parsed without a JSON tokenizer: every frame of a read takes this
+    /// path. Anything else (other key order or case, escapes, trace context) returns `None` and
+    /// goes through the general decoder, so the result is the same either way.
+    fn decode_canonical(text: &[u8]) -> Option<Frame> {
+        let rest = text.strip_prefix(b"{\"ControlType\":\"")?;
+        let q = memchr::memchr2(b'"', b'\\', rest)?;
+        if rest[q] != b'"' {
+            return None;
+        }
+        let control_type = ControlType::parse(std::str::from_utf8(&rest[..q]).ok()?);
+        let rest = rest[q..].strip_prefix(b"\",\"store_id\":\"")?;
+        let store_id = Uuid::try_parse_ascii(rest.get(..36)?).ok()?;
+        let rest = rest[36..].strip_prefix(b"\",\"channel_id\":\"")?;
+        let channel_id = Uuid::try_parse_ascii(rest.get(..36)?).ok()?;
+        let rest = rest[36..].strip_prefix(b"\",\"payload\":")?;
+        let payload = if rest == b"null}" {
+            None
+        } else {
+            let rest = rest.strip_prefix(b"\"")?;
+            let body = rest.strip_suffix(b"\"}")?;
+            // Base64 never holds a quote or a backslash; if it does, let the general path judge.
+            if memchr::memchr2(b'"', b'\\', body).is_some() {
+                return None;
+            }
+            Some(b64::decode_bytes(body).ok()?)
+        };
+        Some(Frame {
+            control_type,
+            store_id,
+            channel_id,
+            payload,
+            trace_context: BTreeMap::new(),
         })
     }
 }

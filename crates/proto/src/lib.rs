@@ -6,6 +6,7 @@ mod b64;
 pub mod control;
 pub mod envelope;
 pub mod errors;
+mod fastpath;
 pub mod frame;
 mod godecode;
 pub mod gojson;

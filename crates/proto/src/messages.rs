@@ -106,6 +106,17 @@ impl Entry {
         segment_offset(&self.space, &self.segment, self.sequence)
     }
 
+    /// Decode an entry payload: Go's canonical shape fast, anything else exactly as Go would.
+    ///
+    /// # Errors
+    /// Not an entry.
+    pub fn decode(bytes: &[u8]) -> Result<Entry, serde_json::Error> {
+        match crate::fastpath::entry(bytes) {
+            Some(e) => Ok(e),
+            None => crate::decode_bare(bytes),
+        }
+    }
+
     /// The payload bytes (empty when null).
     #[must_use]
     pub fn payload_bytes(&self) -> &[u8] {

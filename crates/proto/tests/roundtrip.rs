@@ -489,6 +489,16 @@ proptest! {
         prop_assert!(text.contains("\"trx\":{\"id\":") && text.contains("\"node\":"), "{}", text);
     }
 
+    /// `Entry::decode` (fast path for Go's shape) agrees with the general Go-exact decoder.
+    #[test]
+    fn entry_fast_path_agrees(e in entry()) {
+        let bytes = encode_bare(&e);
+        let fast = Entry::decode(&bytes).unwrap();
+        let general: Entry = skope_proto::decode_bare(&bytes).unwrap();
+        prop_assert_eq!(&fast, &general);
+        prop_assert_eq!(fast, e);
+    }
+
     #[test]
     fn segment_status_roundtrip(s in segment_status()) {
         bare_roundtrip(&s)?;
