@@ -129,6 +129,103 @@ pub(crate) fn entry(bytes: &[u8]) -> Option<Entry> {
     })
 }
 
+/// A `Record` exactly as Go's `json.Marshal` (or skope) writes it.
+pub(crate) fn record(bytes: &[u8]) -> Option<crate::messages::Record> {
+    let mut c = Cursor(bytes);
+    c.lit(b"{\"sequence\":")?;
+    let sequence = c.u64()?;
+    c.lit(b",\"payload\":")?;
+    let payload = if c.peek_lit(b"null") {
+        c.lit(b"null")?;
+        None
+    } else {
+        let text = c.plain_str()?;
+        Some(b64::decode_bytes(text.as_bytes()).ok()?)
+    };
+    let metadata = if c.peek_lit(b",\"metadata\":{") {
+        c.lit(b",\"metadata\":")?;
+        c.metadata()?
+    } else {
+        Metadata::new()
+    };
+    c.lit(b"}")?;
+    c.0.is_empty().then_some(crate::messages::Record {
+        sequence,
+        payload,
+        metadata,
+    })
+}
+
+impl Cursor<'_> {
+    /// `{"k":"v",…}` with sorted unique keys and no escapes.
+    fn metadata(&mut self) -> Option<Metadata> {
+        self.lit(b"{")?;
+        let mut metadata = Metadata::new();
+        let mut first = true;
+        while !self.peek_lit(b"}") {
+            if !first {
+                self.lit(b",")?;
+            }
+            first = false;
+            let k = self.plain_str()?;
+            self.lit(b":")?;
+            let v = self.plain_str()?;
+            if metadata
+                .keys()
+                .next_back()
+                .is_some_and(|last| last.as_str() >= k)
+            {
+                return None;
+            }
+            metadata.insert(k.to_owned(), v.to_owned());
+        }
+        self.lit(b"}")?;
+        Some(metadata)
+    }
+}
+
+/// Write `entry` as Go's `json.Marshal` does (byte-identical to `encode_bare`), by hand: the
+/// server writes one per entry it sends.
+pub(crate) fn write_entry(e: &Entry, out: &mut Vec<u8>) {
+    use std::io::Write;
+    let mut buf = uuid::Uuid::encode_buffer();
+    out.extend_from_slice(b"{\"sequence\":");
+    let _ = write!(out, "{}", e.sequence);
+    if e.timestamp != 0 {
+        let _ = write!(out, ",\"timestamp\":{}", e.timestamp);
+    }
+    out.extend_from_slice(b",\"trx\":{\"id\":\"");
+    out.extend_from_slice(e.trx.id.hyphenated().encode_lower(&mut buf).as_bytes());
+    out.extend_from_slice(b"\",\"node\":\"");
+    out.extend_from_slice(e.trx.node.hyphenated().encode_lower(&mut buf).as_bytes());
+    let _ = write!(out, "\",\"number\":{}}},\"payload\":", e.trx.number);
+    match &e.payload {
+        Some(p) => {
+            out.push(b'"');
+            let start = out.len();
+            out.resize(start + p.len().div_ceil(3) * 4, 0);
+            let n = base64::Engine::encode_slice(
+                &base64::engine::general_purpose::STANDARD,
+                p,
+                &mut out[start..],
+            )
+            .unwrap_or(0);
+            out.truncate(start + n);
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    if !e.metadata.is_empty() {
+        out.extend_from_slice(b",\"metadata\":");
+        let _ = crate::gojson::write(&mut *out, &e.metadata);
+    }
+    out.extend_from_slice(b",\"space\":");
+    let _ = crate::gojson::write(&mut *out, &e.space);
+    out.extend_from_slice(b",\"segment\":");
+    let _ = crate::gojson::write(&mut *out, &e.segment);
+    out.push(b'}');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

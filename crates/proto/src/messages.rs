@@ -58,6 +58,17 @@ pub struct Record {
 }
 
 impl Record {
+    /// Decode a record payload: Go's canonical shape fast, anything else exactly as Go would.
+    ///
+    /// # Errors
+    /// Not a record.
+    pub fn decode(bytes: &[u8]) -> Result<Record, serde_json::Error> {
+        match crate::fastpath::record(bytes) {
+            Some(r) => Ok(r),
+            None => crate::decode_bare(bytes),
+        }
+    }
+
     #[must_use]
     pub fn new(sequence: u64, payload: impl Into<Vec<u8>>) -> Self {
         Record {
@@ -104,6 +115,16 @@ impl Entry {
     #[must_use]
     pub fn segment_offset(&self) -> LexKey {
         segment_offset(&self.space, &self.segment, self.sequence)
+    }
+
+    /// Encode as Go does (byte-identical to `encode_bare`, written by hand for speed).
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            160 + self.payload_bytes().len() * 4 / 3 + self.space.len() + self.segment.len(),
+        );
+        crate::fastpath::write_entry(self, &mut out);
+        out
     }
 
     /// Decode an entry payload: Go's canonical shape fast, anything else exactly as Go would.

@@ -489,6 +489,22 @@ proptest! {
         prop_assert!(text.contains("\"trx\":{\"id\":") && text.contains("\"node\":"), "{}", text);
     }
 
+    /// The hand-written `Entry::encode` is byte-identical to the serde (Go) encoding.
+    #[test]
+    fn entry_encode_is_gos(e in entry()) {
+        prop_assert_eq!(e.encode(), encode_bare(&e));
+    }
+
+    /// `Record::decode` (fast path) agrees with the general decoder.
+    #[test]
+    fn record_fast_path_agrees(r in record()) {
+        let bytes = encode_bare(&r);
+        let fast = skope_proto::Record::decode(&bytes).unwrap();
+        let general: skope_proto::Record = skope_proto::decode_bare(&bytes).unwrap();
+        prop_assert_eq!(&fast, &general);
+        prop_assert_eq!(fast, r);
+    }
+
     /// `Entry::decode` (fast path for Go's shape) agrees with the general Go-exact decoder.
     #[test]
     fn entry_fast_path_agrees(e in entry()) {

@@ -6,7 +6,7 @@ use super::channel::{ChannelIo, Finish, Inbound};
 use super::hub::StoreHub;
 use crate::storage::{Committed, ProduceError};
 use skope_proto::errors::text;
-use skope_proto::{Produce, Record, decode_bare, encode_bare};
+use skope_proto::{Produce, Record, encode_bare};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 
@@ -104,7 +104,7 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
                     input_done = true;
                 }
                 Some(Inbound::Data(bytes)) => {
-                    let record: Record = match decode_bare(&bytes) {
+                    let record: Record = match Record::decode(&bytes) {
                         Ok(r) => r,
                         Err(e) => {
                             let _ = io.close_err(&e.to_string()).await;

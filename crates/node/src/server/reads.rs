@@ -35,7 +35,7 @@ impl Pump {
     /// Queue one entry; `false` when the handler is gone (stop scanning).
     fn push(&mut self, e: &Entry) -> bool {
         self.batch
-            .push(Frame::data(self.store_id, self.channel_id, encode_bare(e)).encode());
+            .push(Frame::data(self.store_id, self.channel_id, e.encode()).encode());
         if self.batch.len() >= BATCH {
             return self.flush();
         }
@@ -150,7 +150,7 @@ pub(crate) async fn peek(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Peek) -> Fi
     let store = hub.store.clone();
     match blocking(move || store.peek(&p.space, &p.segment)).await {
         Ok(e) => {
-            if io.send(encode_bare(&e)).await.is_ok() {
+            if io.send(e.encode()).await.is_ok() {
                 let _ = io.close().await;
             }
         }
