@@ -257,6 +257,33 @@ mod tests {
     }
 
     #[test]
+    fn es256_public_keys_check_tokens() {
+        let key = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+        let check = TokenCheck::public_pem(key.public_key_pem().as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let signing = EncodingKey::from_ec_pem(key.serialize_pem().as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let claims = Claims {
+            exp: u64::MAX / 2,
+            scopes: Some(Scopes::List(s(&["streamkit::*"]))),
+        };
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &signing)
+            .unwrap_or_default();
+        assert_eq!(check.check(Some(&format!("Bearer {t}"))), Ok(Access::All));
+        // An HS256 token cannot pass an ES256 check, and a key from elsewhere is refused.
+        let hs =
+            mint_hs256(b"x", &s(&["streamkit::*"]), Duration::from_secs(60)).unwrap_or_default();
+        assert!(check.check(Some(&format!("Bearer {hs}"))).is_err());
+        let other = rcgen::KeyPair::generate().unwrap_or_else(|e| panic!("{e}"));
+        let other = EncodingKey::from_ec_pem(other.serialize_pem().as_bytes())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = jsonwebtoken::encode(&Header::new(Algorithm::ES256), &claims, &other)
+            .unwrap_or_default();
+        assert!(check.check(Some(&format!("Bearer {t}"))).is_err());
+        assert!(TokenCheck::public_pem(b"not a key").is_err());
+    }
+
+    #[test]
     fn expired_and_exp_less_tokens_fail() {
         let check = TokenCheck::hs256(b"k");
         #[derive(Serialize)]
