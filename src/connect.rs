@@ -53,6 +53,7 @@ pub fn open(global: &Global) -> Result<Session> {
             (
                 Client::builder(connector)
                     .retry_policy(retry_policy(global.retry))
+                    .patient_subscriptions(true)
                     .build(),
                 store,
             )
@@ -62,6 +63,7 @@ pub fn open(global: &Global) -> Result<Session> {
             let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
             let client = Client::builder(connector)
                 .retry_policy(retry_policy(global.retry))
+                .patient_subscriptions(true)
                 .build();
             (client, global.store.unwrap_or(DEFAULT_STORE))
         }

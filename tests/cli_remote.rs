@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(30);
 const SECRET: &str = "top-secret";
+/// How long the server stays down in the restart test.
+const OUTAGE: Duration = Duration::from_secs(4);
 
 fn bin() -> std::path::PathBuf {
     assert_cmd::cargo::cargo_bin("skope")
@@ -243,8 +245,11 @@ fn follow_and_subscribe_carry_on_across_a_server_restart() {
     assert_eq!(follow.next_json()["sequence"], 1);
     assert_eq!(sub.next_json()["last_sequence"], 1);
 
-    // Kill the server outright, then bring it back on the same port and data.
+    // Kill the server outright and keep it down longer than the whole default retry schedule
+    // (≈1.5 s): this pause is the outage being tested, not a wait for readiness. Then bring it
+    // back on the same port and data.
     server.kill();
+    std::thread::sleep(OUTAGE);
     let (_server, addr2) = serve(dir.path(), &addr);
     assert_eq!(addr2, addr);
     for n in 2..=4 {

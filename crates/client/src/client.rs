@@ -35,9 +35,18 @@ pub struct ClientBuilder {
     metrics: Arc<dyn Metrics>,
     max_handlers: usize,
     dial_backoff: (Duration, Duration),
+    patient_subscriptions: bool,
 }
 
 impl ClientBuilder {
+    /// Re-establish subscriptions after retryable failures without a limit (an operator's
+    /// `subscribe` or TUI outlives a server restart). Default `false`: as Go's client, a
+    /// subscription whose retries run out fails and leaves the registry.
+    pub fn patient_subscriptions(mut self, patient: bool) -> Self {
+        self.patient_subscriptions = patient;
+        self
+    }
+
     /// The wait between failed dials: starts at `initial`, doubles up to `max`, each jittered
     /// into [0.75, 1.25) × (default 100 ms → 5 s). Also paces the background redial after a
     /// lost connection.
@@ -89,6 +98,7 @@ impl ClientBuilder {
                 policy: self.policy,
                 handler_timeout: self.handler_timeout,
                 max_handlers: self.max_handlers,
+                patient_subscriptions: self.patient_subscriptions,
                 metrics: self.metrics,
                 subs: SubscriptionRegistry::default(),
                 publish_locks: Mutex::new(HashMap::new()),
@@ -104,6 +114,7 @@ pub(crate) struct Inner {
     pub(crate) policy: RetryPolicy,
     pub(crate) handler_timeout: Option<Duration>,
     pub(crate) max_handlers: usize,
+    pub(crate) patient_subscriptions: bool,
     pub(crate) metrics: Arc<dyn Metrics>,
     pub(crate) subs: SubscriptionRegistry,
     publish_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -151,6 +162,7 @@ impl Client {
             handler_timeout: Some(DEFAULT_HANDLER_TIMEOUT),
             metrics: Arc::new(NoopMetrics),
             max_handlers: DEFAULT_MAX_CONCURRENT_HANDLERS,
+            patient_subscriptions: false,
             dial_backoff: (
                 crate::connection::DEFAULT_DIAL_BACKOFF_INITIAL,
                 crate::connection::DEFAULT_DIAL_BACKOFF_MAX,

@@ -149,6 +149,8 @@ pub(crate) struct Reader {
     /// No more entries, ever (limit reached, error, exhausted).
     finished: bool,
     resume: Option<Backoff>,
+    /// A tail: retryable failures are retried without a limit (see `Backoff::endless`).
+    endless: bool,
     opened_at: Option<Instant>,
 }
 
@@ -165,6 +167,7 @@ impl Reader {
             scan_done: false,
             finished: false,
             resume: None,
+            endless: false,
             opened_at: None,
         }
     }
@@ -191,6 +194,23 @@ impl Reader {
                     Ok(ch) => {
                         self.channel = Some(ch);
                         self.opened_at.get_or_insert(start);
+                    }
+                    // A tail waits for the server to come back (the open's own retries ran
+                    // out, but the error says trying again may work).
+                    Err(e) if self.endless && e.is_retryable() && !self.client.is_closed() => {
+                        let policy = &self.client.inner.policy;
+                        let sleep = self
+                            .resume
+                            .get_or_insert_with(|| policy.backoff().endless())
+                            .next()
+                            .unwrap_or(policy.max_backoff);
+                        tracing::debug!(error = %e, ?sleep, "tail cannot reopen yet; waiting");
+                        let shutdown = self.client.inner.shutdown.clone();
+                        tokio::select! {
+                            () = shutdown.cancelled() => {}
+                            () = tokio::time::sleep(sleep) => {}
+                        }
+                        continue;
                     }
                     Err(e) => {
                         self.finished = true;
@@ -238,7 +258,17 @@ impl Reader {
                     self.channel = None;
                     if e.is_retryable() && !self.client.is_closed() {
                         let policy = &self.client.inner.policy;
-                        let sleep = self.resume.get_or_insert_with(|| policy.backoff()).next();
+                        let endless = self.endless;
+                        let sleep = self
+                            .resume
+                            .get_or_insert_with(|| {
+                                if endless {
+                                    policy.backoff().endless()
+                                } else {
+                                    policy.backoff()
+                                }
+                            })
+                            .next();
                         if let Some(sleep) = sleep {
                             tracing::debug!(error = %e, ?sleep, "consume failed mid-stream; resuming from cursor");
                             self.client.metrics().record_resume(op);
@@ -293,7 +323,8 @@ async fn watch_statuses(
         segment: segment.clone(),
         heartbeat_interval_seconds: 0,
     });
-    let mut sleeps = client.inner.policy.backoff();
+    // A tail waits out server restarts: retryable failures are retried without a limit.
+    let mut sleeps = client.inner.policy.backoff().endless();
     loop {
         let opened = tokio::select! {
             () = stop.cancelled() => return,
@@ -301,6 +332,14 @@ async fn watch_statuses(
         };
         let mut channel = match opened {
             Ok(ch) => ch,
+            Err(e) if e.is_retryable() && !client.is_closed() => {
+                let sleep = sleeps.next().unwrap_or(client.inner.policy.max_backoff);
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(sleep) => {}
+                }
+                continue;
+            }
             Err(e) => {
                 tx.send_modify(|c| c.error = Some(e));
                 return;
@@ -335,7 +374,7 @@ async fn watch_statuses(
             }
         };
         if progressed {
-            sleeps = client.inner.policy.backoff();
+            sleeps = client.inner.policy.backoff().endless();
         }
         if !err.is_retryable() || client.is_closed() {
             tx.send_modify(|c| c.error = Some(err));
@@ -458,7 +497,10 @@ impl Client {
                 client.inner.tasks.spawn(task);
             }
             let follow = Follow {
-                reader: Reader::new(client, store, cursor),
+                reader: Reader {
+                    endless: true,
+                    ..Reader::new(client, store, cursor)
+                },
                 changes: rx,
                 seen: 0,
                 _stop: stop.drop_guard(),

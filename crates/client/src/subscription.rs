@@ -306,8 +306,18 @@ impl Engine {
         f(&mut lock(&self.status));
     }
 
+    /// The re-subscription schedule: bounded as Go's, or endless for patient clients.
+    fn sleeps(&self) -> crate::retry::Backoff {
+        let b = self.client.inner.policy.backoff();
+        if self.client.inner.patient_subscriptions {
+            b.endless()
+        } else {
+            b
+        }
+    }
+
     async fn run(mut self, mut channel: Channel) {
-        let mut sleeps = self.client.inner.policy.backoff();
+        let mut sleeps = self.sleeps();
         loop {
             let end = self.pump(&mut channel).await;
             let (err, progressed) = match end {
@@ -323,7 +333,7 @@ impl Engine {
                 s.last_error = Some(err.clone());
             });
             if progressed {
-                sleeps = self.client.inner.policy.backoff();
+                sleeps = self.sleeps();
             }
             let sleep = if err.is_retryable() && !self.client.is_closed() {
                 sleeps.next()
@@ -337,17 +347,35 @@ impl Engine {
             self.update(|s| s.state = SubscriptionState::Reconnecting);
             let started = Instant::now();
             let cancel = self.cancel.clone();
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(sleep) => {}
-            }
-            let request = self.spec.request();
-            let reopened = tokio::select! {
-                () = cancel.cancelled() => break,
-                r = self.client.open(self.spec.op(), self.store, &request) => r,
+            let mut sleep = sleep;
+            let reopened = loop {
+                tokio::select! {
+                    () = cancel.cancelled() => break None,
+                    () = tokio::time::sleep(sleep) => {}
+                }
+                let request = self.spec.request();
+                let r = tokio::select! {
+                    () = cancel.cancelled() => break None,
+                    r = self.client.open(self.spec.op(), self.store, &request) => r,
+                };
+                match r {
+                    // A patient subscription keeps trying while the server is away.
+                    Err(e)
+                        if self.client.inner.patient_subscriptions
+                            && e.is_retryable()
+                            && !self.client.is_closed() =>
+                    {
+                        self.update(|s| s.last_error = Some(e.clone()));
+                        sleep = sleeps
+                            .next()
+                            .unwrap_or(self.client.inner.policy.max_backoff);
+                    }
+                    r => break Some(r),
+                }
             };
             match reopened {
-                Ok(ch) => {
+                None => break,
+                Some(Ok(ch)) => {
                     channel = ch;
                     self.client.metrics().record_subscription_replay(
                         &self.id,
@@ -359,7 +387,7 @@ impl Engine {
                         s.state = SubscriptionState::Active;
                     });
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     self.client.metrics().record_subscription_replay(
                         &self.id,
                         false,
