@@ -160,8 +160,24 @@ fn views() -> Vec<(&'static str, AppState)> {
     }));
     failed.read_only = true;
 
+    let mut filtered = tail();
+    filtered.apply_filter("paid");
+
+    let mut json_filtered = tail();
+    json_filtered.apply_filter("$.amount_cents > 5000");
+    json_filtered.update(Action::Open);
+
+    let mut filter_prompt = tail();
+    key(&mut filter_prompt, KeyCode::Char('/'));
+    for c in "re:(pa+id".chars() {
+        key(&mut filter_prompt, KeyCode::Char(c));
+    }
+
     vec![
         ("spaces", base()),
+        ("filtered", filtered),
+        ("json_filtered", json_filtered),
+        ("filter_prompt", filter_prompt),
         ("segments", segments()),
         ("tail", tail()),
         ("paused", paused),

@@ -41,6 +41,10 @@ pub enum Action {
     CycleFormat,
     /// Close the overlay (help).
     Cancel,
+    /// Filter the entry list (`/`): substring, `re:` regex, or `$.a.b == "x"`.
+    Filter,
+    /// Clear the entry-list filter.
+    ClearFilter,
 }
 
 impl Action {
@@ -50,7 +54,9 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "this help",
-            Action::CommandLine => "command line (:space, :seg, :seq, :time, :head, :tail, :q)",
+            Action::CommandLine => {
+                "command line (:space, :seg, :seq, :time, :head, :tail, :filter, :q)"
+            }
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
             Action::Up => "up",
@@ -65,6 +71,10 @@ impl Action {
             Action::TogglePause => "pause / resume the tail",
             Action::CycleFormat => "payload as JSON / text / hex",
             Action::Cancel => "close",
+            Action::Filter => {
+                "filter entries: text, re:REGEX (ctrl-r toggles), $.a.b == \"x\" / != / > / < / exists"
+            }
+            Action::ClearFilter => "clear the filter",
         }
     }
 
@@ -87,6 +97,8 @@ impl Action {
             Action::TogglePause => "pause",
             Action::CycleFormat => "format",
             Action::Cancel => "close",
+            Action::Filter => "filter",
+            Action::ClearFilter => "unfilter",
         }
     }
 }

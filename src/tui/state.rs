@@ -4,6 +4,7 @@
 
 use super::action::Action;
 use super::event::{ClientEvent, Event};
+use super::filter::{Filter, REGEX_PREFIX};
 use super::keymap::{KeyChord, Keymap, Scope};
 use super::theme::Theme;
 use super::ui::{detail, layout};
@@ -49,8 +50,12 @@ impl Focus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Command,
+    /// The `/` filter prompt.
+    Filter,
 }
 
 /// Hierarchy depth.
@@ -248,6 +253,18 @@ pub struct Entries {
     /// Space offset of the last entry received (space reads resume after it).
     pub last_offset: Option<LexKey>,
     pub error: Option<String>,
+    /// The `/` filter: only matching entries are rows.
+    pub filter: Option<ActiveFilter>,
+}
+
+/// A filter applied to the entry list.
+#[derive(Debug, Clone)]
+pub struct ActiveFilter {
+    /// What was typed.
+    pub text: String,
+    pub filter: Filter,
+    /// Absolute indices of the matching entries in the window, ascending.
+    pub matches: VecDeque<u64>,
 }
 
 impl Entries {
@@ -268,6 +285,75 @@ impl Entries {
             last_sequence: None,
             last_offset: None,
             error: None,
+            filter: None,
+        }
+    }
+
+    /// Rows shown (matches when filtered).
+    #[must_use]
+    pub fn visible_len(&self) -> u64 {
+        match &self.filter {
+            Some(f) => f.matches.len() as u64,
+            None => self.ring.len() as u64,
+        }
+    }
+
+    /// The absolute index of row `pos`.
+    #[must_use]
+    pub fn visible_at(&self, pos: u64) -> Option<u64> {
+        match &self.filter {
+            Some(f) => f.matches.get(usize::try_from(pos).ok()?).copied(),
+            None => (pos < self.ring.len() as u64).then_some(self.base + pos),
+        }
+    }
+
+    /// The row of the first shown entry at or after absolute index `abs`.
+    #[must_use]
+    pub fn visible_pos(&self, abs: u64) -> u64 {
+        match &self.filter {
+            Some(f) => f.matches.partition_point(|&m| m < abs) as u64,
+            None => abs.saturating_sub(self.base).min(self.ring.len() as u64),
+        }
+    }
+
+    /// Whether the entry at `abs` is a row.
+    fn shown(&self, abs: u64) -> bool {
+        match &self.filter {
+            Some(f) => f.matches.binary_search(&abs).is_ok(),
+            None => abs >= self.base && abs < self.end(),
+        }
+    }
+
+    /// Apply (or clear) a filter over the window; the selection moves to the nearest match.
+    pub fn set_filter(&mut self, filter: Option<(String, Filter)>) {
+        self.filter = filter.map(|(text, filter)| {
+            let matches = self
+                .ring
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| filter.matches(e))
+                .map(|(i, _)| self.base + i as u64)
+                .collect();
+            ActiveFilter {
+                text,
+                filter,
+                matches,
+            }
+        });
+        self.snap_selection();
+    }
+
+    /// Put the selection on a shown row (the next one, else the last one).
+    fn snap_selection(&mut self) {
+        let n = self.visible_len();
+        if n == 0 {
+            return;
+        }
+        if self.follow {
+            self.selected = self.visible_at(n - 1).unwrap_or(self.selected);
+        } else if !self.shown(self.selected) {
+            let pos = self.visible_pos(self.selected).min(n - 1);
+            self.selected = self.visible_at(pos).unwrap_or(self.selected);
         }
     }
 
@@ -286,6 +372,9 @@ impl Entries {
 
     #[must_use]
     pub fn selected_entry(&self) -> Option<&Entry> {
+        if !self.shown(self.selected) {
+            return None;
+        }
         self.get(self.selected)
     }
 
@@ -296,25 +385,41 @@ impl Entries {
                 self.last_offset = Some(e.space_offset());
             }
             self.received += 1;
+            let abs = self.end();
+            if let Some(f) = &mut self.filter
+                && f.filter.matches(&e)
+            {
+                f.matches.push_back(abs);
+            }
             self.ring.push_back(e);
         }
         let over = self.ring.len().saturating_sub(self.cap);
         if over > 0 {
             self.ring.drain(..over);
             self.base += over as u64;
+            let base = self.base;
+            if let Some(f) = &mut self.filter {
+                while f.matches.front().is_some_and(|&m| m < base) {
+                    f.matches.pop_front();
+                }
+            }
         }
         self.selected = self.selected.max(self.base);
         self.top = self.top.max(self.base);
-        if self.follow && !self.ring.is_empty() {
-            self.selected = self.end() - 1;
-        }
+        self.snap_selection();
     }
 
     fn reset(&mut self, source: Source, start: Start) {
         let cap = self.cap;
         let generation = self.generation;
+        let filter = self.filter.take();
         *self = Entries::new(cap);
         self.generation = generation;
+        // The filter stays: it applies to what the new read brings.
+        self.filter = filter.map(|mut f| {
+            f.matches.clear();
+            f
+        });
         self.source = Some(source);
         self.start = start;
     }
@@ -457,6 +562,8 @@ pub struct AppState {
     pub entries: Entries,
     pub detail: Detail,
     pub cmdline: String,
+    /// What the `/` prompt holds.
+    pub filter_input: String,
     pub note: Option<Note>,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -493,6 +600,7 @@ impl AppState {
                 scroll: 0,
             },
             cmdline: String::new(),
+            filter_input: String::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -548,6 +656,10 @@ impl AppState {
         if self.overlay == Overlay::Command {
             return self.command_key(k);
         }
+        if self.overlay == Overlay::Filter {
+            self.filter_key(k);
+            return Vec::new();
+        }
         let chord = KeyChord::from_event(k);
         match self.keymap.lookup(self.scope(), &chord) {
             Some(action) => self.update(action),
@@ -583,6 +695,56 @@ impl AppState {
         }
     }
 
+    fn filter_key(&mut self, k: &KeyEvent) {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Char('r') if ctrl => {
+                // Toggle substring ↔ regex.
+                self.filter_input = match self.filter_input.strip_prefix(REGEX_PREFIX) {
+                    Some(rest) => rest.to_owned(),
+                    None => format!("{REGEX_PREFIX}{}", self.filter_input),
+                };
+            }
+            KeyCode::Char('u') if ctrl => self.filter_input.clear(),
+            KeyCode::Char('c') if ctrl => self.overlay = Overlay::None,
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                let text = std::mem::take(&mut self.filter_input);
+                self.apply_filter(&text);
+            }
+            KeyCode::Backspace => {
+                self.filter_input.pop();
+            }
+            KeyCode::Char(c) => self.filter_input.push(c),
+            _ => {}
+        }
+    }
+
+    /// Filter the entry list by `text` (empty: clear the filter).
+    pub fn apply_filter(&mut self, text: &str) {
+        if text.is_empty() {
+            self.clear_filter();
+            return;
+        }
+        match Filter::parse(text) {
+            Ok(f) => {
+                self.entries.set_filter(Some((text.to_owned(), f)));
+                self.detail.scroll = 0;
+                self.fix_scroll();
+            }
+            Err(e) => self.note(format!("filter {text:?}: {e}"), true),
+        }
+    }
+
+    fn clear_filter(&mut self) {
+        if self.entries.filter.is_some() {
+            self.entries.set_filter(None);
+            self.fix_scroll();
+            self.note("filter cleared", false);
+        }
+    }
+
     /// Apply one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.note = None;
@@ -602,6 +764,20 @@ impl AppState {
             Action::CommandLine => {
                 self.overlay = Overlay::Command;
                 self.cmdline.clear();
+                Vec::new()
+            }
+            Action::Filter => {
+                self.overlay = Overlay::Filter;
+                self.filter_input = self
+                    .entries
+                    .filter
+                    .as_ref()
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                Vec::new()
+            }
+            Action::ClearFilter => {
+                self.clear_filter();
                 Vec::new()
             }
             Action::FocusNext => {
@@ -700,21 +876,22 @@ impl AppState {
 
     fn move_entries(&mut self, action: Action, page: u64) {
         let e = &mut self.entries;
-        if e.ring.is_empty() {
+        let n = e.visible_len();
+        if n == 0 {
             e.follow = action == Action::Bottom || e.follow;
             return;
         }
-        let last = e.end() - 1;
-        let cur = e.selected;
+        let last = n - 1;
+        let cur = e.visible_pos(e.selected).min(last);
         let next = match action {
             Action::Up => cur.saturating_sub(1),
             Action::Down => cur + 1,
             Action::PageUp => cur.saturating_sub(page),
             Action::PageDown => cur + page,
-            Action::Top => e.base,
+            Action::Top => 0,
             _ => last,
         };
-        e.selected = next.clamp(e.base, last);
+        e.selected = e.visible_at(next.min(last)).unwrap_or(e.selected);
         match action {
             Action::Bottom => e.follow = true,
             Action::Up | Action::PageUp | Action::Top => e.follow = false,
@@ -781,7 +958,11 @@ impl AppState {
                 Vec::new()
             }
             Focus::Entries => {
-                self.focus = Focus::Hierarchy;
+                if self.entries.filter.is_some() {
+                    self.clear_filter();
+                } else {
+                    self.focus = Focus::Hierarchy;
+                }
                 Vec::new()
             }
             Focus::Detail => {
@@ -943,12 +1124,16 @@ impl AppState {
                     Vec::new()
                 }
             },
+            ("filter" | "f", text) => {
+                self.apply_filter(text);
+                Vec::new()
+            }
             ("head", "") => self.restart(Start::Head),
             ("tail", "") => self.restart(Start::Tail),
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :q)"
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :q)"
                     ),
                     true,
                 );
@@ -1138,10 +1323,11 @@ impl AppState {
                         }
                     }
                     Focus::Entries => {
-                        let i = self.entries.top + u64::from(row);
-                        if i < self.entries.end() {
-                            self.entries.selected = i;
-                            self.entries.follow = i + 1 == self.entries.end();
+                        let e = &mut self.entries;
+                        let pos = e.visible_pos(e.top) + u64::from(row);
+                        if let Some(i) = e.visible_at(pos) {
+                            e.selected = i;
+                            e.follow = pos + 1 == e.visible_len();
                             self.detail.scroll = 0;
                         }
                     }
@@ -1170,14 +1356,18 @@ impl AppState {
         if let Some(r) = a.entries {
             let rows = u64::from(r.height.saturating_sub(3)).max(1);
             let e = &mut self.entries;
+            let n = e.visible_len();
+            let sel = e.visible_pos(e.selected);
+            let mut top = e.visible_pos(e.top);
             if e.follow {
-                e.top = e.end().saturating_sub(rows).max(e.base);
-            } else if e.selected < e.top {
-                e.top = e.selected;
-            } else if e.selected >= e.top + rows {
-                e.top = e.selected + 1 - rows;
+                top = n.saturating_sub(rows);
+            } else if sel < top {
+                top = sel;
+            } else if sel >= top + rows {
+                top = sel + 1 - rows;
             }
-            e.top = e.top.max(e.base);
+            top = top.min(n.saturating_sub(1));
+            e.top = e.visible_at(top).unwrap_or(e.base);
         }
     }
 }

@@ -23,6 +23,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":seq N", "read the segment from sequence N"),
     (":time T", "read from a time (RFC 3339, ms, or -5m)"),
     (":head / :tail", "read from the start / the tail"),
+    (":filter TEXT", "filter the entries (like /; empty clears)"),
     (":q", "quit"),
 ];
 

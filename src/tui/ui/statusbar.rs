@@ -98,7 +98,7 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             Action::Bottom,
             Action::TogglePause,
             Action::Open,
-            Action::CycleFormat,
+            Action::Filter,
             Action::CommandLine,
             Action::Help,
             Action::Quit,
