@@ -148,6 +148,31 @@ fn demo_tail_pause_quit() {
     assert!(later > first);
     screen.wait_text("FOLLOW");
 
+    // Publish from the editor: P, a payload, Enter (preview), Enter (send), the answer.
+    press("P");
+    screen.wait_text("publish → orders/eu-1");
+    press(r#"{"pty":"hello-skope"}"#);
+    screen.wait_text("valid JSON");
+    press("\r");
+    screen.wait_text("enter send");
+    press("\r");
+    screen.wait_text("published: last sequence #");
+    press("\x1b");
+    screen.wait_for("the pane closed", |t| {
+        (!t.contains("publish →")).then_some(())
+    });
+
+    // Filter: the published entry arrived and is the only match.
+    press("/");
+    press("hello-skope");
+    press("\r");
+    screen.wait_text("(1 of");
+    screen.wait_text(r#""pty": "hello-skope""#);
+    press("\x1b");
+    screen.wait_for("the filter cleared", |t| {
+        (!t.contains("(1 of")).then_some(())
+    });
+
     // Pause: the marker shows.
     press("p");
     screen.wait_text("[PAUSED]");

@@ -121,6 +121,13 @@ fn key(s: &mut AppState, code: KeyCode) {
     ))));
 }
 
+fn ctrl(s: &mut AppState, c: char) {
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    ))));
+}
+
 fn views() -> Vec<(&'static str, AppState)> {
     let mut paused = tail();
     paused.update(Action::Up);
@@ -173,8 +180,43 @@ fn views() -> Vec<(&'static str, AppState)> {
         key(&mut filter_prompt, KeyCode::Char(c));
     }
 
+    let mut publish = tail();
+    publish.update(Action::Open); // focus the detail: c copies the selected entry
+    key(&mut publish, KeyCode::Char('c'));
+    key(&mut publish, KeyCode::End);
+    for c in "x".chars() {
+        key(&mut publish, KeyCode::Char(c));
+    }
+
+    let mut publish_preview = tail();
+    key(&mut publish_preview, KeyCode::Char('P'));
+    for c in r#"{"id":"new"}"#.chars() {
+        key(&mut publish_preview, KeyCode::Char(c));
+    }
+    ctrl(&mut publish_preview, 'n');
+    for c in "source=skope".chars() {
+        key(&mut publish_preview, KeyCode::Char(c));
+    }
+    key(&mut publish_preview, KeyCode::Enter);
+
+    let mut publish_sent = publish_preview.clone();
+    key(&mut publish_sent, KeyCode::Enter);
+    let generation = publish_sent.publish_generation;
+    publish_sent.handle(Event::Client(ClientEvent::Published {
+        generation,
+        result: Ok(status("eu-1", 28, 0)),
+    }));
+
+    let mut publish_read_only = tail();
+    publish_read_only.read_only = true;
+    key(&mut publish_read_only, KeyCode::Char('P'));
+
     vec![
         ("spaces", base()),
+        ("publish", publish),
+        ("publish_preview", publish_preview),
+        ("publish_sent", publish_sent),
+        ("publish_read_only", publish_read_only),
         ("filtered", filtered),
         ("json_filtered", json_filtered),
         ("filter_prompt", filter_prompt),

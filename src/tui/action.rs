@@ -45,6 +45,18 @@ pub enum Action {
     Filter,
     /// Clear the entry-list filter.
     ClearFilter,
+    /// Open the publish pane for the open segment.
+    Publish,
+    /// Open the publish pane pre-filled with the selected entry ("publish like this").
+    CopyToPublish,
+    /// Publish pane: Enter → preview, Enter again → send.
+    Submit,
+    /// Publish pane: add a metadata row.
+    AddRow,
+    /// Publish pane: remove the focused metadata row.
+    RemoveRow,
+    /// Publish pane: a newline in the payload.
+    Newline,
 }
 
 impl Action {
@@ -75,6 +87,12 @@ impl Action {
                 "filter entries: text, re:REGEX (ctrl-r toggles), $.a.b == \"x\" / != / > / < / exists"
             }
             Action::ClearFilter => "clear the filter",
+            Action::Publish => "publish to the open segment (:publish SPACE/SEG)",
+            Action::CopyToPublish => "publish like this: the selected entry into the publish pane",
+            Action::Submit => "preview, then send",
+            Action::AddRow => "add a metadata row",
+            Action::RemoveRow => "remove the metadata row",
+            Action::Newline => "newline in the payload",
         }
     }
 
@@ -99,6 +117,12 @@ impl Action {
             Action::Cancel => "close",
             Action::Filter => "filter",
             Action::ClearFilter => "unfilter",
+            Action::Publish => "publish",
+            Action::CopyToPublish => "copy→publish",
+            Action::Submit => "preview/send",
+            Action::AddRow => "add row",
+            Action::RemoveRow => "remove row",
+            Action::Newline => "newline",
         }
     }
 }

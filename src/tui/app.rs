@@ -15,7 +15,7 @@ use crate::connect::Session;
 use color_eyre::eyre::Result;
 use crossterm::event::EventStream;
 use futures::{FutureExt, StreamExt};
-use skope_client::{Client, SegmentStatus, StatusHandler, Uuid};
+use skope_client::{Client, Metadata, SegmentStatus, StatusHandler, Uuid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -214,6 +214,18 @@ impl Tasks {
                     self.stream = Some(self.open_stream(generation, request));
                 }
                 Effect::CloseStream => abort(self.stream.take()),
+                Effect::PeekLast {
+                    generation,
+                    space,
+                    segment,
+                } => self.peek_last(generation, space, segment),
+                Effect::Publish {
+                    generation,
+                    space,
+                    segment,
+                    payload,
+                    metadata,
+                } => self.publish(generation, space, segment, payload, metadata),
             }
         }
     }
@@ -247,6 +259,43 @@ impl Tasks {
         self.others.push(tokio::spawn(async move {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
+        }));
+    }
+
+    fn peek_last(&mut self, generation: u64, space: String, segment: String) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        self.others.push(tokio::spawn(async move {
+            let result = client
+                .peek(store, &space, &segment)
+                .await
+                .map(|e| e.sequence)
+                .map_err(|e| e.to_string());
+            let _ = tx
+                .send(Event::Client(ClientEvent::LastSequence {
+                    generation,
+                    result,
+                }))
+                .await;
+        }));
+    }
+
+    fn publish(
+        &mut self,
+        generation: u64,
+        space: String,
+        segment: String,
+        payload: Vec<u8>,
+        metadata: Metadata,
+    ) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        self.others.push(tokio::spawn(async move {
+            let result = client
+                .publish(store, &space, &segment, payload, metadata)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx
+                .send(Event::Client(ClientEvent::Published { generation, result }))
+                .await;
         }));
     }
 

@@ -38,4 +38,14 @@ pub enum ClientEvent {
     StreamFailed { generation: u64, message: String },
     /// The connection changed.
     Conn(ConnState),
+    /// The last sequence of the publish pane's target (a peek).
+    LastSequence {
+        generation: u64,
+        result: Result<u64, String>,
+    },
+    /// The answer to a publish.
+    Published {
+        generation: u64,
+        result: Result<SegmentStatus, String>,
+    },
 }

@@ -6,6 +6,7 @@ use super::action::Action;
 use super::event::{ClientEvent, Event};
 use super::filter::{Filter, REGEX_PREFIX};
 use super::keymap::{KeyChord, Keymap, Scope};
+use super::publish::{Field, Publish, Step};
 use super::theme::Theme;
 use super::ui::{detail, layout};
 use crossterm::event::{
@@ -13,7 +14,9 @@ use crossterm::event::{
     MouseEventKind,
 };
 use ratatui::layout::{Position, Rect};
-use skope_client::{ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, SegmentStatus, Uuid};
+use skope_client::{
+    ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
+};
 use std::collections::VecDeque;
 
 /// Entries kept in memory by default.
@@ -56,6 +59,8 @@ pub enum Overlay {
     Command,
     /// The `/` filter prompt.
     Filter,
+    /// The publish pane (`AppState::publish`).
+    Publish,
 }
 
 /// Hierarchy depth.
@@ -532,6 +537,20 @@ pub enum Effect {
     },
     /// Drop the open read (stop reading from the server).
     CloseStream,
+    /// Peek the last sequence of a segment (for the publish pane).
+    PeekLast {
+        generation: u64,
+        space: String,
+        segment: String,
+    },
+    /// Publish one record.
+    Publish {
+        generation: u64,
+        space: String,
+        segment: String,
+        payload: Vec<u8>,
+        metadata: Metadata,
+    },
 }
 
 /// Options the state starts with.
@@ -564,6 +583,10 @@ pub struct AppState {
     pub cmdline: String,
     /// What the `/` prompt holds.
     pub filter_input: String,
+    /// The publish pane, while open.
+    pub publish: Option<Publish>,
+    /// Bumped per publish pane opened (ties answers to it).
+    pub publish_generation: u64,
     pub note: Option<Note>,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -601,6 +624,8 @@ impl AppState {
             },
             cmdline: String::new(),
             filter_input: String::new(),
+            publish: None,
+            publish_generation: 0,
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -624,6 +649,7 @@ impl AppState {
     pub fn scope(&self) -> Scope {
         match self.overlay {
             Overlay::Help { .. } => Scope::Help,
+            Overlay::Publish => Scope::Publish,
             _ => self.focus.scope(),
         }
     }
@@ -661,6 +687,15 @@ impl AppState {
             return Vec::new();
         }
         let chord = KeyChord::from_event(k);
+        if self.overlay == Overlay::Publish {
+            return match self.keymap.lookup(Scope::Publish, &chord) {
+                Some(action) => self.update(action),
+                None => {
+                    self.publish_edit(k);
+                    Vec::new()
+                }
+            };
+        }
         match self.keymap.lookup(self.scope(), &chord) {
             Some(action) => self.update(action),
             None => Vec::new(),
@@ -748,6 +783,9 @@ impl AppState {
     /// Apply one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.note = None;
+        if self.overlay == Overlay::Publish && action != Action::Quit {
+            return self.publish_action(action);
+        }
         let effects = match action {
             Action::Quit => {
                 self.quit = true;
@@ -780,6 +818,24 @@ impl AppState {
                 self.clear_filter();
                 Vec::new()
             }
+            Action::Publish => match self.publish_target() {
+                Some((space, segment)) => self.open_publish(space, segment, None),
+                None => {
+                    self.note(
+                        "publish needs a segment: open one, or :publish SPACE/SEGMENT",
+                        true,
+                    );
+                    Vec::new()
+                }
+            },
+            Action::CopyToPublish => match self.entries.selected_entry().cloned() {
+                Some(e) => self.open_publish(e.space.clone(), e.segment.clone(), Some(&e)),
+                None => {
+                    self.note("no entry selected to copy", true);
+                    Vec::new()
+                }
+            },
+            Action::Submit | Action::AddRow | Action::RemoveRow | Action::Newline => Vec::new(),
             Action::FocusNext => {
                 self.focus = match self.focus {
                     Focus::Hierarchy => Focus::Entries,
@@ -820,6 +876,151 @@ impl AppState {
         };
         self.fix_scroll();
         effects
+    }
+
+    /// The segment `P` publishes to: the open segment, else the one selected in the hierarchy.
+    fn publish_target(&self) -> Option<(String, String)> {
+        if let Some(Source::Segment { space, segment }) = &self.entries.source {
+            return Some((space.clone(), segment.clone()));
+        }
+        let h = &self.hierarchy;
+        match (h.level, &h.space, h.seg_sel) {
+            (Level::Segments, Some(space), i) if i > 0 => h
+                .segments
+                .get(i - 1)
+                .map(|r| (space.clone(), r.name.clone())),
+            _ => None,
+        }
+    }
+
+    /// The last sequence of `space/segment` from the live statuses, when watched.
+    fn known_last(&self, space: &str, segment: &str) -> Option<u64> {
+        if self.hierarchy.space.as_deref() != Some(space) {
+            return None;
+        }
+        self.hierarchy
+            .segments
+            .iter()
+            .find(|r| r.name == segment)
+            .and_then(|r| r.status.as_ref())
+            .map(|s| s.last_sequence)
+    }
+
+    fn open_publish(
+        &mut self,
+        space: String,
+        segment: String,
+        from: Option<&Entry>,
+    ) -> Vec<Effect> {
+        self.publish_generation += 1;
+        let generation = self.publish_generation;
+        let mut p = match from {
+            Some(e) => Publish::from_entry(e, generation),
+            None => Publish::new(space.clone(), segment.clone(), generation),
+        };
+        self.overlay = Overlay::Publish;
+        let known = self.known_last(&space, &segment);
+        p.next_sequence = known.map(|l| l + 1);
+        self.publish = Some(p);
+        if self.read_only {
+            self.note("read-only session: publishing is disabled", true);
+            return Vec::new();
+        }
+        match known {
+            Some(_) => Vec::new(),
+            None => vec![Effect::PeekLast {
+                generation,
+                space,
+                segment,
+            }],
+        }
+    }
+
+    fn publish_action(&mut self, action: Action) -> Vec<Effect> {
+        let read_only = self.read_only;
+        let Some(p) = self.publish.as_mut() else {
+            self.overlay = Overlay::None;
+            return Vec::new();
+        };
+        let mut note: Option<String> = None;
+        match action {
+            Action::Cancel => match p.step {
+                Step::Preview => p.step = Step::Edit,
+                _ => {
+                    self.publish = None;
+                    self.overlay = Overlay::None;
+                }
+            },
+            Action::FocusNext | Action::FocusPrev if p.step == Step::Edit => p.next_field(),
+            Action::AddRow if p.step == Step::Edit => p.add_row(),
+            Action::RemoveRow if p.step == Step::Edit => p.remove_row(),
+            Action::Newline if p.step == Step::Edit && p.field == Field::Payload => {
+                p.payload.insert_newline();
+            }
+            Action::Submit => match p.step.clone() {
+                Step::Edit | Step::Sent(_) | Step::Failed(_) if read_only => {
+                    note = Some("read-only session: publishing is disabled (nothing sent)".into());
+                }
+                Step::Edit => match p.parsed_metadata() {
+                    Ok(_) => p.step = Step::Preview,
+                    Err(e) => note = Some(e),
+                },
+                Step::Preview => {
+                    let metadata = match p.parsed_metadata() {
+                        Ok(m) => m,
+                        Err(e) => {
+                            p.step = Step::Edit;
+                            self.note(e, true);
+                            return Vec::new();
+                        }
+                    };
+                    p.step = Step::Sending;
+                    return vec![Effect::Publish {
+                        generation: p.generation,
+                        space: p.space.clone(),
+                        segment: p.segment.clone(),
+                        payload: p.text().into_bytes(),
+                        metadata,
+                    }];
+                }
+                Step::Sent(_) | Step::Failed(_) => p.step = Step::Edit,
+                Step::Sending => {}
+            },
+            _ => {}
+        }
+        if let Some(n) = note {
+            self.note(n, true);
+        }
+        Vec::new()
+    }
+
+    /// A key the publish pane has no action for: it edits the focused field.
+    fn publish_edit(&mut self, k: &KeyEvent) {
+        let Some(p) = self.publish.as_mut() else {
+            return;
+        };
+        if p.step != Step::Edit {
+            return;
+        }
+        match p.field {
+            Field::Payload => {
+                p.payload.input(*k);
+            }
+            Field::Meta(i) => {
+                let Some(row) = p.metadata.get_mut(i) else {
+                    return;
+                };
+                match k.code {
+                    KeyCode::Backspace => {
+                        row.pop();
+                    }
+                    KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        row.push(c);
+                    }
+                    _ => {}
+                }
+            }
+        }
     }
 
     fn page(&self) -> usize {
@@ -1124,6 +1325,23 @@ impl AppState {
                     Vec::new()
                 }
             },
+            ("publish" | "pub", "") => self.update(Action::Publish),
+            ("publish" | "pub", target) => {
+                let (space, segment) = match target.split_once('/') {
+                    Some((sp, seg)) if !sp.is_empty() && !seg.is_empty() => {
+                        (sp.to_owned(), seg.to_owned())
+                    }
+                    None if self.hierarchy.space.is_some() => (
+                        self.hierarchy.space.clone().unwrap_or_default(),
+                        target.to_owned(),
+                    ),
+                    _ => {
+                        self.note("usage: :publish SPACE/SEGMENT", true);
+                        return Vec::new();
+                    }
+                };
+                self.open_publish(space, segment, None)
+            }
             ("filter" | "f", text) => {
                 self.apply_filter(text);
                 Vec::new()
@@ -1133,7 +1351,7 @@ impl AppState {
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :q)"
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :q)"
                     ),
                     true,
                 );
@@ -1210,6 +1428,28 @@ impl AppState {
                 }
             }
             ClientEvent::Conn(state) => self.conn_changed(&state),
+            ClientEvent::LastSequence { generation, result } => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {
+                    match result {
+                        Ok(last) => p.next_sequence = Some(last + 1),
+                        Err(e) => {
+                            let text = format!("peek {}/{}: {e}", p.space, p.segment);
+                            self.note(text, true);
+                        }
+                    }
+                }
+            }
+            ClientEvent::Published { generation, result } => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {
+                    match result {
+                        Ok(status) => {
+                            p.next_sequence = Some(status.last_sequence + 1);
+                            p.step = Step::Sent(status.last_sequence);
+                        }
+                        Err(e) => p.step = Step::Failed(e),
+                    }
+                }
+            }
         }
         Vec::new()
     }
@@ -1262,6 +1502,13 @@ impl AppState {
     fn apply_status(&mut self, s: SegmentStatus) {
         if self.hierarchy.space.as_deref() != Some(s.space.as_str()) || s.heartbeat {
             return;
+        }
+        if let Some(p) = self.publish.as_mut()
+            && p.space == s.space
+            && p.segment == s.segment
+            && p.next_sequence.is_none_or(|n| n <= s.last_sequence)
+        {
+            p.next_sequence = Some(s.last_sequence + 1);
         }
         let sec = self.now_ms.div_euclid(1000);
         let row = self.segment_row(&s.segment.clone());

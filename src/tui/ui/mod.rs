@@ -7,6 +7,7 @@ pub mod filter;
 pub mod help;
 pub mod hierarchy;
 pub mod layout;
+pub mod publish;
 pub mod statusbar;
 
 use super::state::{AppState, Focus, Overlay};
@@ -38,6 +39,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         Overlay::Command => cmdline::render(state, a.bottom, frame),
         Overlay::Filter => filter::render(state, a.bottom, frame),
         _ => statusbar::render_bottom(state, a.bottom, frame),
+    }
+    if state.overlay == Overlay::Publish {
+        publish::render(state, area, frame);
     }
     if let Overlay::Help { scroll } = state.overlay {
         help::render(state, scroll, area, frame);

@@ -112,6 +112,13 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             Action::Quit,
         ],
         Scope::Help => &[Action::Down, Action::Cancel],
+        Scope::Publish => &[
+            Action::Submit,
+            Action::FocusNext,
+            Action::AddRow,
+            Action::RemoveRow,
+            Action::Cancel,
+        ],
     };
     actions
         .iter()
