@@ -173,6 +173,23 @@ fn demo_tail_pause_quit() {
         (!t.contains("(1 of")).then_some(())
     });
 
+    // Leases: acquire one from the panel, see it held, release it.
+    press("L");
+    screen.wait_text("leases (0)");
+    press("a");
+    screen.wait_text("acquire lease");
+    press("pty-job 30s");
+    press("\r");
+    screen.wait_text("held · renews in");
+    press("x");
+    screen.wait_text("lease \"pty-job\" released");
+    screen.wait_text("leases (0)");
+    // Back to the entry list (the panel closes).
+    press("\x1b");
+    screen.wait_for("the panel closed", |t| {
+        (!t.contains("leases (")).then_some(())
+    });
+
     // Pause: the marker shows.
     press("p");
     screen.wait_text("[PAUSED]");

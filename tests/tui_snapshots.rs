@@ -8,6 +8,7 @@ use ratatui::backend::TestBackend;
 use skope::tui::action::Action;
 use skope::tui::event::{ClientEvent, Event};
 use skope::tui::keymap::Keymap;
+use skope::tui::panels::SubRow;
 use skope::tui::state::{AppState, StateOptions};
 use skope::tui::theme::Theme;
 use skope::tui::ui;
@@ -211,8 +212,66 @@ fn views() -> Vec<(&'static str, AppState)> {
     publish_read_only.read_only = true;
     key(&mut publish_read_only, KeyCode::Char('P'));
 
+    let mut subs = tail();
+    subs.update(Action::ToggleSubscriptions);
+    subs.handle(Event::Client(ClientEvent::Subscriptions(vec![
+        SubRow {
+            id: "s1".into(),
+            target: "orders/*".into(),
+            state: "active".into(),
+            updates: 128,
+            heartbeats: 12,
+            reconnects: 1,
+            handler_timeouts: 0,
+            last_error: None,
+            last_update_ms: Some(NOW - 3000),
+        },
+        SubRow {
+            id: "s2".into(),
+            target: "payments/eu".into(),
+            state: "reconnecting".into(),
+            updates: 7,
+            heartbeats: 2,
+            reconnects: 3,
+            handler_timeouts: 1,
+            last_error: Some("connection reset".into()),
+            last_update_ms: None,
+        },
+    ])));
+
+    let mut leases = tail();
+    leases.update(Action::ToggleLeases);
+    leases.now_ms = NOW - 4000;
+    leases.acquire("job 30s");
+    leases.acquire("nightly 10");
+    leases.acquire("taken 10");
+    leases.handle(Event::Client(ClientEvent::LeaseAcquired {
+        key: "job".into(),
+        holder: "1b4e28ba-2fa1-11d2-883f-0016d3cca427".into(),
+        ttl_secs: 30,
+    }));
+    leases.handle(Event::Client(ClientEvent::LeaseLost {
+        key: "nightly".into(),
+        reason: "renewal failed: lease held by another holder".into(),
+    }));
+    leases.handle(Event::Client(ClientEvent::LeaseFailed {
+        key: "taken".into(),
+        message: "lease held by another holder".into(),
+    }));
+    leases.now_ms = NOW;
+
+    let mut lease_prompt = tail();
+    lease_prompt.update(Action::ToggleLeases);
+    key(&mut lease_prompt, KeyCode::Char('a'));
+    for c in "job 30s".chars() {
+        key(&mut lease_prompt, KeyCode::Char(c));
+    }
+
     vec![
         ("spaces", base()),
+        ("subscriptions", subs),
+        ("leases", leases),
+        ("lease_prompt", lease_prompt),
         ("publish", publish),
         ("publish_preview", publish_preview),
         ("publish_sent", publish_sent),

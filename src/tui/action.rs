@@ -57,6 +57,14 @@ pub enum Action {
     RemoveRow,
     /// Publish pane: a newline in the payload.
     Newline,
+    /// Show / hide the subscriptions panel.
+    ToggleSubscriptions,
+    /// Show / hide the leases panel.
+    ToggleLeases,
+    /// Leases panel: acquire a lease (prompt: KEY [TTL]).
+    AcquireLease,
+    /// Leases panel: release the selected lease.
+    ReleaseLease,
 }
 
 impl Action {
@@ -93,6 +101,10 @@ impl Action {
             Action::AddRow => "add a metadata row",
             Action::RemoveRow => "remove the metadata row",
             Action::Newline => "newline in the payload",
+            Action::ToggleSubscriptions => "subscriptions panel (health, refreshed every second)",
+            Action::ToggleLeases => "leases panel (acquire, watch, release)",
+            Action::AcquireLease => "acquire a lease: KEY [TTL]",
+            Action::ReleaseLease => "release the selected lease",
         }
     }
 
@@ -123,6 +135,10 @@ impl Action {
             Action::AddRow => "add row",
             Action::RemoveRow => "remove row",
             Action::Newline => "newline",
+            Action::ToggleSubscriptions => "subs",
+            Action::ToggleLeases => "leases",
+            Action::AcquireLease => "acquire",
+            Action::ReleaseLease => "release",
         }
     }
 }

@@ -7,6 +7,7 @@
 use super::TuiOptions;
 use super::event::{ClientEvent, Event};
 use super::keymap::Keymap;
+use super::panels::SubRow;
 use super::state::{AppState, Effect, StateOptions, StreamRequest};
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
@@ -15,11 +16,11 @@ use crate::connect::Session;
 use color_eyre::eyre::Result;
 use crossterm::event::EventStream;
 use futures::{FutureExt, StreamExt};
-use skope_client::{Client, Metadata, SegmentStatus, StatusHandler, Uuid};
+use skope_client::{Client, Metadata, SegmentStatus, StatusHandler, SubscriptionTarget, Uuid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// Minimum time between two frames (~60 fps).
@@ -75,6 +76,8 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 stream: None,
                 watch: None,
                 others: Vec::new(),
+                leases: BTreeMap::new(),
+                lease_tasks: Vec::new(),
             };
             let r = event_loop(
                 &mut guard.terminal,
@@ -86,6 +89,8 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
             .await;
             tasks.shutdown();
             drop(guard);
+            // Leases held are released before the client closes.
+            tasks.release_leases().await;
             r
         }
         Err(e) => Err(e.into()),
@@ -193,6 +198,9 @@ struct Tasks {
     stream: Option<JoinHandle<()>>,
     watch: Option<JoinHandle<()>>,
     others: Vec<JoinHandle<()>>,
+    /// Held leases: a send releases one (its task releases, reports, and ends).
+    leases: BTreeMap<String, oneshot::Sender<()>>,
+    lease_tasks: Vec<JoinHandle<()>>,
 }
 
 impl Tasks {
@@ -214,6 +222,13 @@ impl Tasks {
                     self.stream = Some(self.open_stream(generation, request));
                 }
                 Effect::CloseStream => abort(self.stream.take()),
+                Effect::RefreshSubscriptions => self.refresh_subscriptions(),
+                Effect::AcquireLease { key, ttl_secs } => self.acquire_lease(key, ttl_secs),
+                Effect::ReleaseLease { key } => {
+                    if let Some(release) = self.leases.remove(&key) {
+                        let _ = release.send(());
+                    }
+                }
                 Effect::PeekLast {
                     generation,
                     space,
@@ -260,6 +275,92 @@ impl Tasks {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
         }));
+    }
+
+    fn refresh_subscriptions(&self) {
+        let rows = self
+            .client
+            .subscription_ids()
+            .into_iter()
+            .filter_map(|id| self.client.subscription_status(&id))
+            .map(|s| SubRow {
+                target: match &s.target {
+                    SubscriptionTarget::Segment { space, segment } => format!("{space}/{segment}"),
+                    SubscriptionTarget::Workers { worker_id } if worker_id.is_nil() => {
+                        "workers (observer)".to_owned()
+                    }
+                    SubscriptionTarget::Workers { worker_id } => format!("worker {worker_id}"),
+                },
+                id: s.id,
+                state: s.state.as_str().to_owned(),
+                updates: s.updates_delivered,
+                heartbeats: s.heartbeats_seen,
+                reconnects: s.reconnects,
+                handler_timeouts: s.handler_timeouts,
+                last_error: s.last_error.map(|e| e.to_string()),
+                last_update_ms: s.last_update.map(|t| {
+                    t.duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                }),
+            })
+            .collect();
+        // Dropped when the UI is behind: the next tick refreshes again.
+        let _ = self
+            .reports
+            .try_send(Event::Client(ClientEvent::Subscriptions(rows)));
+    }
+
+    fn acquire_lease(&mut self, key: String, ttl_secs: u64) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        let (release_tx, release_rx) = oneshot::channel::<()>();
+        self.leases.insert(key.clone(), release_tx);
+        self.lease_tasks.retain(|t| !t.is_finished());
+        self.lease_tasks.push(tokio::spawn(async move {
+            let guard = match client
+                .acquire_lease(store, &key, Duration::from_secs(ttl_secs))
+                .await
+            {
+                Ok(g) => g,
+                Err(e) => {
+                    let report = ClientEvent::LeaseFailed {
+                        key,
+                        message: e.to_string(),
+                    };
+                    let _ = tx.send(Event::Client(report)).await;
+                    return;
+                }
+            };
+            let report = ClientEvent::LeaseAcquired {
+                key: key.clone(),
+                holder: guard.holder().to_owned(),
+                ttl_secs: guard.ttl().as_secs(),
+            };
+            if tx.send(Event::Client(report)).await.is_err() {
+                let _ = guard.release().await;
+                return;
+            }
+            let token = guard.token();
+            tokio::select! {
+                () = token.cancelled() => {
+                    let reason = guard.loss_reason().unwrap_or_else(|| "lost".to_owned());
+                    let _ = tx.send(Event::Client(ClientEvent::LeaseLost { key, reason })).await;
+                }
+                _ = release_rx => {
+                    let result = guard.release().await.map_err(|e| e.to_string());
+                    // On quit nobody listens any more: try_send, never wait.
+                    let _ = tx.try_send(Event::Client(ClientEvent::LeaseReleased { key, result }));
+                }
+            }
+        }));
+    }
+
+    /// Release every held lease and wait (bounded) for the releases.
+    async fn release_leases(&mut self) {
+        for (_, release) in std::mem::take(&mut self.leases) {
+            let _ = release.send(());
+        }
+        let tasks = std::mem::take(&mut self.lease_tasks);
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, futures::future::join_all(tasks)).await;
     }
 
     fn peek_last(&mut self, generation: u64, space: String, segment: String) {

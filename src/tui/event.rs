@@ -43,6 +43,23 @@ pub enum ClientEvent {
         generation: u64,
         result: Result<u64, String>,
     },
+    /// The client's subscriptions (refreshed while the panel shows).
+    Subscriptions(Vec<crate::tui::panels::SubRow>),
+    /// A lease was acquired (and is renewed in the background).
+    LeaseAcquired {
+        key: String,
+        holder: String,
+        ttl_secs: u64,
+    },
+    /// A lease could not be acquired.
+    LeaseFailed { key: String, message: String },
+    /// A held lease was lost.
+    LeaseLost { key: String, reason: String },
+    /// A lease was released (`Ok(false)`: the server no longer had it).
+    LeaseReleased {
+        key: String,
+        result: Result<bool, String>,
+    },
     /// The answer to a publish.
     Published {
         generation: u64,

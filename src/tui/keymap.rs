@@ -22,6 +22,8 @@ pub enum Scope {
     Help,
     /// The publish pane (unbound keys edit the text).
     Publish,
+    /// The bottom panel (subscriptions or leases).
+    Panel,
 }
 
 impl Scope {

@@ -11,6 +11,7 @@ pub mod app;
 pub mod event;
 pub mod filter;
 pub mod keymap;
+pub mod panels;
 pub mod publish;
 pub mod state;
 pub mod terminal;

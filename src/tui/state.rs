@@ -6,6 +6,7 @@ use super::action::Action;
 use super::event::{ClientEvent, Event};
 use super::filter::{Filter, REGEX_PREFIX};
 use super::keymap::{KeyChord, Keymap, Scope};
+use super::panels::{LeaseRow, LeaseState, Panel, SubRow, parse_acquire};
 use super::publish::{Field, Publish, Step};
 use super::theme::Theme;
 use super::ui::{detail, layout};
@@ -36,6 +37,8 @@ pub enum Focus {
     Hierarchy,
     Entries,
     Detail,
+    /// The bottom panel (subscriptions or leases).
+    Panel,
 }
 
 impl Focus {
@@ -45,6 +48,7 @@ impl Focus {
             Focus::Hierarchy => Scope::Hierarchy,
             Focus::Entries => Scope::Entries,
             Focus::Detail => Scope::Detail,
+            Focus::Panel => Scope::Panel,
         }
     }
 }
@@ -61,6 +65,8 @@ pub enum Overlay {
     Filter,
     /// The publish pane (`AppState::publish`).
     Publish,
+    /// The lease prompt (`KEY [TTL]`).
+    LeasePrompt,
 }
 
 /// Hierarchy depth.
@@ -543,6 +549,17 @@ pub enum Effect {
         space: String,
         segment: String,
     },
+    /// Read the client's subscription health (in memory) and report it.
+    RefreshSubscriptions,
+    /// Acquire a lease and hold it (renewed) until released or quit.
+    AcquireLease {
+        key: String,
+        ttl_secs: u64,
+    },
+    /// Release a held lease.
+    ReleaseLease {
+        key: String,
+    },
     /// Publish one record.
     Publish {
         generation: u64,
@@ -587,6 +604,14 @@ pub struct AppState {
     pub publish: Option<Publish>,
     /// Bumped per publish pane opened (ties answers to it).
     pub publish_generation: u64,
+    /// The bottom panel, when shown.
+    pub panel: Option<Panel>,
+    pub subs: Vec<SubRow>,
+    pub sub_sel: usize,
+    pub leases: Vec<LeaseRow>,
+    pub lease_sel: usize,
+    /// What the lease prompt holds.
+    pub lease_input: String,
     pub note: Option<Note>,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -626,6 +651,12 @@ impl AppState {
             filter_input: String::new(),
             publish: None,
             publish_generation: 0,
+            panel: None,
+            subs: Vec::new(),
+            sub_sel: 0,
+            leases: Vec::new(),
+            lease_sel: 0,
+            lease_input: String::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -641,7 +672,9 @@ impl AppState {
     /// Whether something time-based (ages, relative times, sparklines) is on screen.
     #[must_use]
     pub fn needs_tick(&self) -> bool {
-        self.hierarchy.level == Level::Segments || !self.entries.ring.is_empty()
+        self.hierarchy.level == Level::Segments
+            || !self.entries.ring.is_empty()
+            || self.panel.is_some()
     }
 
     /// The scope whose keys apply now.
@@ -671,6 +704,9 @@ impl AppState {
                 self.size = (w, h);
                 Vec::new()
             }
+            Event::Tick if self.panel == Some(Panel::Subscriptions) => {
+                vec![Effect::RefreshSubscriptions]
+            }
             Event::Term(_) | Event::Tick => Vec::new(),
             Event::Client(c) => self.client(c),
         };
@@ -685,6 +721,9 @@ impl AppState {
         if self.overlay == Overlay::Filter {
             self.filter_key(k);
             return Vec::new();
+        }
+        if self.overlay == Overlay::LeasePrompt {
+            return self.lease_key(k);
         }
         let chord = KeyChord::from_event(k);
         if self.overlay == Overlay::Publish {
@@ -753,6 +792,77 @@ impl AppState {
             }
             KeyCode::Char(c) => self.filter_input.push(c),
             _ => {}
+        }
+    }
+
+    fn lease_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.overlay = Overlay::None;
+            }
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                let text = std::mem::take(&mut self.lease_input);
+                return self.acquire(&text);
+            }
+            KeyCode::Backspace => {
+                self.lease_input.pop();
+            }
+            KeyCode::Char(c) => self.lease_input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Acquire `KEY [TTL]`.
+    pub fn acquire(&mut self, text: &str) -> Vec<Effect> {
+        if self.read_only {
+            self.note("read-only session: acquiring leases is disabled", true);
+            return Vec::new();
+        }
+        let (key, ttl_secs) = match parse_acquire(text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.note(e, true);
+                return Vec::new();
+            }
+        };
+        if let Some(i) = self.leases.iter().position(|l| l.key == key) {
+            if matches!(
+                self.leases[i].state,
+                LeaseState::Held | LeaseState::Acquiring | LeaseState::Releasing
+            ) {
+                self.note(format!("lease {key:?} is already held here"), true);
+                return Vec::new();
+            }
+            self.leases.remove(i);
+        }
+        self.leases.push(LeaseRow {
+            key: key.clone(),
+            ttl_secs,
+            holder: String::new(),
+            state: LeaseState::Acquiring,
+            since_ms: self.now_ms,
+        });
+        self.lease_sel = self.leases.len() - 1;
+        self.panel = Some(Panel::Leases);
+        vec![Effect::AcquireLease { key, ttl_secs }]
+    }
+
+    fn toggle_panel(&mut self, panel: Panel) -> Vec<Effect> {
+        if self.panel == Some(panel) {
+            self.panel = None;
+            if self.focus == Focus::Panel {
+                self.focus = Focus::Entries;
+            }
+            return Vec::new();
+        }
+        self.panel = Some(panel);
+        self.focus = Focus::Panel;
+        match panel {
+            Panel::Subscriptions => vec![Effect::RefreshSubscriptions],
+            Panel::Leases => Vec::new(),
         }
     }
 
@@ -836,19 +946,35 @@ impl AppState {
                 }
             },
             Action::Submit | Action::AddRow | Action::RemoveRow | Action::Newline => Vec::new(),
+            Action::ToggleSubscriptions => self.toggle_panel(Panel::Subscriptions),
+            Action::ToggleLeases => self.toggle_panel(Panel::Leases),
+            Action::AcquireLease => {
+                if self.read_only {
+                    self.note("read-only session: acquiring leases is disabled", true);
+                } else {
+                    self.panel = Some(Panel::Leases);
+                    self.overlay = Overlay::LeasePrompt;
+                    self.lease_input.clear();
+                }
+                Vec::new()
+            }
+            Action::ReleaseLease => self.release_selected(),
             Action::FocusNext => {
                 self.focus = match self.focus {
                     Focus::Hierarchy => Focus::Entries,
                     Focus::Entries => Focus::Detail,
-                    Focus::Detail => Focus::Hierarchy,
+                    Focus::Detail if self.panel.is_some() => Focus::Panel,
+                    Focus::Detail | Focus::Panel => Focus::Hierarchy,
                 };
                 Vec::new()
             }
             Action::FocusPrev => {
                 self.focus = match self.focus {
+                    Focus::Hierarchy if self.panel.is_some() => Focus::Panel,
                     Focus::Hierarchy => Focus::Detail,
                     Focus::Entries => Focus::Hierarchy,
                     Focus::Detail => Focus::Entries,
+                    Focus::Panel => Focus::Detail,
                 };
                 Vec::new()
             }
@@ -1023,12 +1149,36 @@ impl AppState {
         }
     }
 
+    fn release_selected(&mut self) -> Vec<Effect> {
+        if self.panel != Some(Panel::Leases) {
+            return Vec::new();
+        }
+        let Some(l) = self.leases.get_mut(self.lease_sel) else {
+            self.note("no lease selected", true);
+            return Vec::new();
+        };
+        match l.state {
+            LeaseState::Held => {
+                l.state = LeaseState::Releasing;
+                vec![Effect::ReleaseLease { key: l.key.clone() }]
+            }
+            LeaseState::Lost(_) | LeaseState::Failed(_) => {
+                // Nothing held: x clears the row.
+                self.leases.remove(self.lease_sel);
+                self.lease_sel = self.lease_sel.min(self.leases.len().saturating_sub(1));
+                Vec::new()
+            }
+            LeaseState::Acquiring | LeaseState::Releasing => Vec::new(),
+        }
+    }
+
     fn page(&self) -> usize {
         let a = layout::areas(self.area(), self);
         let rect = match self.focus {
             Focus::Hierarchy => a.hierarchy,
             Focus::Entries => a.entries,
             Focus::Detail => a.detail,
+            Focus::Panel => a.panel,
         };
         rect.map_or(1, |r| usize::from(r.height.saturating_sub(3)).max(1))
     }
@@ -1058,6 +1208,22 @@ impl AppState {
                 h.select(next);
             }
             Focus::Entries => self.move_entries(action, page as u64),
+            Focus::Panel => {
+                let (sel, len) = match self.panel {
+                    Some(Panel::Leases) => (&mut self.lease_sel, self.leases.len()),
+                    _ => (&mut self.sub_sel, self.subs.len()),
+                };
+                let last = len.saturating_sub(1);
+                *sel = match action {
+                    Action::Up => sel.saturating_sub(1),
+                    Action::Down => *sel + 1,
+                    Action::PageUp => sel.saturating_sub(page),
+                    Action::PageDown => *sel + page,
+                    Action::Top => 0,
+                    _ => last,
+                }
+                .min(last);
+            }
             Focus::Detail => {
                 let max = self.detail_max_scroll();
                 let page = u16::try_from(page).unwrap_or(u16::MAX);
@@ -1142,7 +1308,7 @@ impl AppState {
                 }
                 Vec::new()
             }
-            Focus::Detail => Vec::new(),
+            Focus::Detail | Focus::Panel => Vec::new(),
         }
     }
 
@@ -1167,6 +1333,11 @@ impl AppState {
                 Vec::new()
             }
             Focus::Detail => {
+                self.focus = Focus::Entries;
+                Vec::new()
+            }
+            Focus::Panel => {
+                self.panel = None;
                 self.focus = Focus::Entries;
                 Vec::new()
             }
@@ -1342,6 +1513,7 @@ impl AppState {
                 };
                 self.open_publish(space, segment, None)
             }
+            ("acquire" | "lease", text) => self.acquire(text),
             ("filter" | "f", text) => {
                 self.apply_filter(text);
                 Vec::new()
@@ -1351,7 +1523,7 @@ impl AppState {
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :q)"
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :acquire, :q)"
                     ),
                     true,
                 );
@@ -1436,6 +1608,48 @@ impl AppState {
                             let text = format!("peek {}/{}: {e}", p.space, p.segment);
                             self.note(text, true);
                         }
+                    }
+                }
+            }
+            ClientEvent::Subscriptions(mut rows) => {
+                rows.sort_by(|a, b| a.target.cmp(&b.target).then(a.id.cmp(&b.id)));
+                self.subs = rows;
+                self.sub_sel = self.sub_sel.min(self.subs.len().saturating_sub(1));
+            }
+            ClientEvent::LeaseAcquired {
+                key,
+                holder,
+                ttl_secs,
+            } => {
+                let now = self.now_ms;
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.holder = holder;
+                    l.ttl_secs = ttl_secs;
+                    l.state = LeaseState::Held;
+                    l.since_ms = now;
+                }
+                self.note(format!("lease {key:?} acquired"), false);
+            }
+            ClientEvent::LeaseFailed { key, message } => {
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.state = LeaseState::Failed(message);
+                }
+            }
+            ClientEvent::LeaseLost { key, reason } => {
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.state = LeaseState::Lost(reason);
+                }
+            }
+            ClientEvent::LeaseReleased { key, result } => {
+                if let Some(i) = self.leases.iter().position(|l| l.key == key) {
+                    match result {
+                        Ok(_) => {
+                            self.leases.remove(i);
+                            self.lease_sel =
+                                self.lease_sel.min(self.leases.len().saturating_sub(1));
+                            self.note(format!("lease {key:?} released"), false);
+                        }
+                        Err(e) => self.leases[i].state = LeaseState::Lost(e),
                     }
                 }
             }
@@ -1578,7 +1792,7 @@ impl AppState {
                             self.detail.scroll = 0;
                         }
                     }
-                    Focus::Detail => {}
+                    Focus::Detail | Focus::Panel => {}
                 }
             }
             _ => {}

@@ -92,6 +92,10 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
         Scope::Entries => "entries",
         Scope::Detail => "detail",
         Scope::Publish => "publish",
+        Scope::Panel => match state.panel {
+            Some(crate::tui::panels::Panel::Leases) => "leases",
+            _ => "subscriptions",
+        },
         Scope::Global | Scope::Help => "global",
     };
     let block = Block::default()

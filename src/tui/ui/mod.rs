@@ -7,9 +7,13 @@ pub mod filter;
 pub mod help;
 pub mod hierarchy;
 pub mod layout;
+pub mod leases;
+pub mod prompt;
 pub mod publish;
 pub mod statusbar;
+pub mod subscriptions;
 
+use super::panels::Panel;
 use super::state::{AppState, Focus, Overlay};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
@@ -35,7 +39,14 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     if let Some(r) = a.detail {
         detail::render(state, r, frame);
     }
+    if let Some(r) = a.panel {
+        match state.panel {
+            Some(Panel::Leases) => leases::render(state, r, frame),
+            _ => subscriptions::render(state, r, frame),
+        }
+    }
     match state.overlay {
+        Overlay::LeasePrompt => prompt::render(state, a.bottom, frame),
         Overlay::Command => cmdline::render(state, a.bottom, frame),
         Overlay::Filter => filter::render(state, a.bottom, frame),
         _ => statusbar::render_bottom(state, a.bottom, frame),

@@ -112,6 +112,25 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             Action::Quit,
         ],
         Scope::Help => &[Action::Down, Action::Cancel],
+        Scope::Panel => match state.panel {
+            Some(crate::tui::panels::Panel::Leases) => &[
+                Action::Down,
+                Action::AcquireLease,
+                Action::ReleaseLease,
+                Action::ToggleLeases,
+                Action::Back,
+                Action::Help,
+                Action::Quit,
+            ],
+            _ => &[
+                Action::Down,
+                Action::ToggleSubscriptions,
+                Action::Back,
+                Action::FocusNext,
+                Action::Help,
+                Action::Quit,
+            ],
+        },
         Scope::Publish => &[
             Action::Submit,
             Action::FocusNext,
