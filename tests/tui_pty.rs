@@ -190,6 +190,22 @@ fn demo_tail_pause_quit() {
         (!t.contains("leases (")).then_some(())
     });
 
+    // Copy the selected entry (OSC 52 to the terminal) and export the window to a file.
+    press("Y");
+    screen.wait_text("copied the entry");
+    assert!(
+        screen.raw_contains(b"\x1b]52;c;"),
+        "an OSC 52 sequence was written"
+    );
+    press("e");
+    screen.wait_text("export JSON lines to: ./skope-export-orders-eu-1.jsonl");
+    press("\r");
+    screen.wait_text("exported ");
+    let exported = std::fs::read_to_string(dir.path().join("skope-export-orders-eu-1.jsonl"))
+        .expect("the export file");
+    assert!(exported.lines().count() >= 1);
+    assert!(exported.contains("\"segment\":\"eu-1\""));
+
     // Pause: the marker shows.
     press("p");
     screen.wait_text("[PAUSED]");

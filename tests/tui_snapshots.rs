@@ -267,8 +267,16 @@ fn views() -> Vec<(&'static str, AppState)> {
         key(&mut lease_prompt, KeyCode::Char(c));
     }
 
+    let mut export_prompt = tail();
+    key(&mut export_prompt, KeyCode::Char('e'));
+
+    let mut yanked = tail();
+    key(&mut yanked, KeyCode::Char('Y'));
+
     vec![
         ("spaces", base()),
+        ("export_prompt", export_prompt),
+        ("yanked", yanked),
         ("subscriptions", subs),
         ("leases", leases),
         ("lease_prompt", lease_prompt),

@@ -65,6 +65,12 @@ pub enum Action {
     AcquireLease,
     /// Leases panel: release the selected lease.
     ReleaseLease,
+    /// Copy the selected entry's payload to the clipboard (OSC 52).
+    CopyPayload,
+    /// Copy the selected entry as a JSON line to the clipboard (OSC 52).
+    CopyEntry,
+    /// Export the loaded (filtered) entries as JSON lines to a file.
+    Export,
 }
 
 impl Action {
@@ -105,6 +111,9 @@ impl Action {
             Action::ToggleLeases => "leases panel (acquire, watch, release)",
             Action::AcquireLease => "acquire a lease: KEY [TTL]",
             Action::ReleaseLease => "release the selected lease",
+            Action::CopyPayload => "copy the payload (OSC 52 clipboard, works over SSH)",
+            Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
+            Action::Export => "export the loaded (filtered) entries as JSON lines",
         }
     }
 
@@ -139,6 +148,9 @@ impl Action {
             Action::ToggleLeases => "leases",
             Action::AcquireLease => "acquire",
             Action::ReleaseLease => "release",
+            Action::CopyPayload => "yank",
+            Action::CopyEntry => "yank json",
+            Action::Export => "export",
         }
     }
 }

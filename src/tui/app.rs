@@ -222,6 +222,8 @@ impl Tasks {
                     self.stream = Some(self.open_stream(generation, request));
                 }
                 Effect::CloseStream => abort(self.stream.take()),
+                Effect::Clipboard(text) => osc52(&text),
+                Effect::Export { path, entries } => self.export(path, entries),
                 Effect::RefreshSubscriptions => self.refresh_subscriptions(),
                 Effect::AcquireLease { key, ttl_secs } => self.acquire_lease(key, ttl_secs),
                 Effect::ReleaseLease { key } => {
@@ -274,6 +276,20 @@ impl Tasks {
         self.others.push(tokio::spawn(async move {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
+        }));
+    }
+
+    fn export(&mut self, path: String, entries: Vec<skope_client::Entry>) {
+        let tx = self.reports.clone();
+        self.others.push(tokio::spawn(async move {
+            let p = path.clone();
+            let result = tokio::task::spawn_blocking(move || write_jsonl(&p, &entries))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+            let _ = tx
+                .send(Event::Client(ClientEvent::Exported { path, result }))
+                .await;
         }));
     }
 
@@ -487,9 +503,80 @@ impl Tasks {
     }
 }
 
+/// Entries as JSON lines in the shape `skope produce` reads.
+fn write_jsonl(path: &str, entries: &[skope_client::Entry]) -> Result<usize, String> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut out = std::io::BufWriter::new(file);
+    for e in entries {
+        writeln!(out, "{}", crate::jsonl::entry_line(e)).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(entries.len())
+}
+
+/// The OSC 52 "set clipboard" sequence for `text`.
+#[must_use]
+pub fn osc52_sequence(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
+}
+
+/// Put `text` on the terminal's clipboard (works over SSH where the terminal supports it).
+/// Written between frames, on the loop's own thread.
+fn osc52(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(osc52_sequence(text).as_bytes());
+    let _ = out.flush();
+}
+
 /// Abort a task; dropping what it holds closes its stream or subscription.
 fn abort(task: Option<JoinHandle<()>>) {
     if let Some(t) = task {
         t.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_is_base64_between_the_markers() {
+        assert_eq!(osc52_sequence("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    #[test]
+    fn exports_read_back_as_produce_records() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("x.jsonl");
+        let entries: Vec<skope_client::Entry> = (1..=3)
+            .map(|i| skope_client::Entry {
+                sequence: i,
+                payload: Some(if i == 2 {
+                    b"plain text".to_vec()
+                } else {
+                    format!("{{\"n\":{i}}}").into_bytes()
+                }),
+                space: "s".into(),
+                segment: "g".into(),
+                ..skope_client::Entry::default()
+            })
+            .collect();
+        let p = path.to_string_lossy().into_owned();
+        assert_eq!(write_jsonl(&p, &entries), Ok(3));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let back: Vec<_> = text
+            .lines()
+            .map(|l| crate::jsonl::parse_record_line(l).expect("record"))
+            .collect();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[1].0, Some(2));
+        assert_eq!(back[1].1.payload.as_deref(), Some(&b"plain text"[..]));
+        assert_eq!(back[0].1.payload.as_deref(), Some(&b"{\"n\":1}"[..]));
     }
 }

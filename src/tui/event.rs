@@ -60,6 +60,11 @@ pub enum ClientEvent {
         key: String,
         result: Result<bool, String>,
     },
+    /// An export finished: the lines written, or the error.
+    Exported {
+        path: String,
+        result: Result<usize, String>,
+    },
     /// The answer to a publish.
     Published {
         generation: u64,

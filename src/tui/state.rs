@@ -67,6 +67,8 @@ pub enum Overlay {
     Publish,
     /// The lease prompt (`KEY [TTL]`).
     LeasePrompt,
+    /// The export prompt (a file path).
+    ExportPrompt,
 }
 
 /// Hierarchy depth.
@@ -560,6 +562,13 @@ pub enum Effect {
     ReleaseLease {
         key: String,
     },
+    /// Put text on the terminal's clipboard (OSC 52).
+    Clipboard(String),
+    /// Write entries as JSON lines (`src/jsonl.rs`) to `path`.
+    Export {
+        path: String,
+        entries: Vec<Entry>,
+    },
     /// Publish one record.
     Publish {
         generation: u64,
@@ -610,7 +619,7 @@ pub struct AppState {
     pub sub_sel: usize,
     pub leases: Vec<LeaseRow>,
     pub lease_sel: usize,
-    /// What the lease prompt holds.
+    /// What the lease or export prompt holds.
     pub lease_input: String,
     pub note: Option<Note>,
     pub keymap: Keymap,
@@ -722,7 +731,7 @@ impl AppState {
             self.filter_key(k);
             return Vec::new();
         }
-        if self.overlay == Overlay::LeasePrompt {
+        if matches!(self.overlay, Overlay::LeasePrompt | Overlay::ExportPrompt) {
             return self.lease_key(k);
         }
         let chord = KeyChord::from_event(k);
@@ -802,9 +811,13 @@ impl AppState {
             }
             KeyCode::Esc => self.overlay = Overlay::None,
             KeyCode::Enter => {
-                self.overlay = Overlay::None;
+                let kind = std::mem::replace(&mut self.overlay, Overlay::None);
                 let text = std::mem::take(&mut self.lease_input);
-                return self.acquire(&text);
+                return if kind == Overlay::ExportPrompt {
+                    self.export(text.trim())
+                } else {
+                    self.acquire(&text)
+                };
             }
             KeyCode::Backspace => {
                 self.lease_input.pop();
@@ -848,6 +861,30 @@ impl AppState {
         self.lease_sel = self.leases.len() - 1;
         self.panel = Some(Panel::Leases);
         vec![Effect::AcquireLease { key, ttl_secs }]
+    }
+
+    /// Export the shown entries (all of the window, or the filter's matches) to `path`.
+    pub fn export(&mut self, path: &str) -> Vec<Effect> {
+        if path.is_empty() {
+            self.note("export: a file path is needed", true);
+            return Vec::new();
+        }
+        let e = &self.entries;
+        let entries: Vec<Entry> = (0..e.visible_len())
+            .filter_map(|pos| e.get(e.visible_at(pos)?).cloned())
+            .collect();
+        if entries.is_empty() {
+            self.note("nothing to export: no entries loaded", true);
+            return Vec::new();
+        }
+        self.note(
+            format!("exporting {} entries to {path}…", entries.len()),
+            false,
+        );
+        vec![Effect::Export {
+            path: path.to_owned(),
+            entries,
+        }]
     }
 
     fn toggle_panel(&mut self, panel: Panel) -> Vec<Effect> {
@@ -959,6 +996,44 @@ impl AppState {
                 Vec::new()
             }
             Action::ReleaseLease => self.release_selected(),
+            Action::CopyPayload | Action::CopyEntry => match self.entries.selected_entry() {
+                Some(e) => {
+                    let text = if action == Action::CopyPayload {
+                        String::from_utf8_lossy(e.payload_bytes()).into_owned()
+                    } else {
+                        crate::jsonl::entry_line(e)
+                    };
+                    let what = if action == Action::CopyPayload {
+                        "payload"
+                    } else {
+                        "entry"
+                    };
+                    self.note(
+                        format!(
+                            "copied the {what} of #{} ({} B, OSC 52)",
+                            e.sequence,
+                            text.len()
+                        ),
+                        false,
+                    );
+                    vec![Effect::Clipboard(text)]
+                }
+                None => {
+                    self.note("no entry selected to copy", true);
+                    Vec::new()
+                }
+            },
+            Action::Export => match &self.entries.source {
+                Some(source) => {
+                    self.overlay = Overlay::ExportPrompt;
+                    self.lease_input = default_export_path(source);
+                    Vec::new()
+                }
+                None => {
+                    self.note("nothing to export: open a segment or a space first", true);
+                    Vec::new()
+                }
+            },
             Action::FocusNext => {
                 self.focus = match self.focus {
                     Focus::Hierarchy => Focus::Entries,
@@ -1653,6 +1728,10 @@ impl AppState {
                     }
                 }
             }
+            ClientEvent::Exported { path, result } => match result {
+                Ok(n) => self.note(format!("exported {n} entries to {path}"), false),
+                Err(e) => self.note(format!("export to {path} failed: {e}"), true),
+            },
             ClientEvent::Published { generation, result } => {
                 if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {
                     match result {
@@ -1830,6 +1909,28 @@ impl AppState {
             top = top.min(n.saturating_sub(1));
             e.top = e.visible_at(top).unwrap_or(e.base);
         }
+    }
+}
+
+/// `./skope-export-<space>-<segment>.jsonl` (`all` for a space read).
+#[must_use]
+pub fn default_export_path(source: &Source) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    match source {
+        Source::Segment { space, segment } => {
+            format!("./skope-export-{}-{}.jsonl", clean(space), clean(segment))
+        }
+        Source::Space { space } => format!("./skope-export-{}-all.jsonl", clean(space)),
     }
 }
 

@@ -1008,3 +1008,60 @@ fn leases_are_refused_in_read_only_mode() {
             .is_some_and(|n| n.error && n.text.contains("read-only"))
     );
 }
+
+#[test]
+fn yank_copies_payload_and_entry_through_osc52_effects() {
+    let mut s = tailing(3);
+    s.focus = Focus::Entries;
+    let fx = key(&mut s, KeyCode::Char('y'));
+    assert_eq!(fx, vec![Effect::Clipboard(r#"{"n":3}"#.into())]);
+    let fx = key(&mut s, KeyCode::Char('Y'));
+    let Some(Effect::Clipboard(line)) = fx.first() else {
+        panic!("{fx:?}");
+    };
+    let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+    assert_eq!(v["sequence"], 3);
+    assert_eq!(v["payload"]["n"], 3);
+    assert_eq!(v["segment"], "eu-1");
+    // Nothing selected: nothing copied.
+    let mut s = state();
+    s.focus = Focus::Entries;
+    assert!(key(&mut s, KeyCode::Char('y')).is_empty());
+}
+
+#[test]
+fn export_prompts_with_a_default_path_and_exports_the_filtered_window() {
+    let mut s = tailing(5);
+    s.focus = Focus::Entries;
+    s.apply_filter("re:[24]");
+    key(&mut s, KeyCode::Char('e'));
+    assert_eq!(s.overlay, Overlay::ExportPrompt);
+    assert_eq!(s.lease_input, "./skope-export-orders-eu-1.jsonl");
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::Export { path, entries }) = fx.first() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(path, "./skope-export-orders-eu-1.jsonl");
+    assert_eq!(
+        entries.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+    client(
+        &mut s,
+        ClientEvent::Exported {
+            path: "x.jsonl".into(),
+            result: Ok(2),
+        },
+    );
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| !n.error && n.text == "exported 2 entries to x.jsonl")
+    );
+    assert_eq!(
+        default_export_path(&Source::Space {
+            space: "a b".into()
+        }),
+        "./skope-export-a_b-all.jsonl"
+    );
+}

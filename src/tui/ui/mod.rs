@@ -46,7 +46,7 @@ pub fn render(state: &AppState, frame: &mut Frame) {
         }
     }
     match state.overlay {
-        Overlay::LeasePrompt => prompt::render(state, a.bottom, frame),
+        Overlay::LeasePrompt | Overlay::ExportPrompt => prompt::render(state, a.bottom, frame),
         Overlay::Command => cmdline::render(state, a.bottom, frame),
         Overlay::Filter => filter::render(state, a.bottom, frame),
         _ => statusbar::render_bottom(state, a.bottom, frame),
