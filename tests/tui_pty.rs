@@ -210,6 +210,21 @@ fn demo_tail_pause_quit() {
     press("p");
     screen.wait_text("[PAUSED]");
 
+    // Switch stores from the picker by typing a UUID: the hierarchy starts over, and the
+    // store is remembered in the recent history of the data dir.
+    press("s");
+    screen.wait_text("enter switch");
+    press("00000000-0000-0000-0000-0000000000aa\r");
+    screen.wait_text("store 00000000-0000-0000-0000-0000000000aa");
+    let recent = dir.path().join("data").join("recent_stores");
+    let deadline = Instant::now() + timeout();
+    while !std::fs::read_to_string(&recent)
+        .is_ok_and(|t| t.contains("00000000-0000-0000-0000-0000000000aa"))
+    {
+        assert!(Instant::now() < deadline, "recent_stores not written");
+        std::thread::sleep(POLL);
+    }
+
     // Quit: exit code 0 and the terminal restored (the alternate screen left).
     press("q");
     let deadline = Instant::now() + timeout();

@@ -10,6 +10,7 @@ use skope::tui::event::{ClientEvent, Event};
 use skope::tui::keymap::Keymap;
 use skope::tui::panels::SubRow;
 use skope::tui::state::{AppState, StateOptions};
+use skope::tui::stores::Origin;
 use skope::tui::theme::Theme;
 use skope::tui::ui;
 use skope_client::{ConnState, Entry, Metadata, SegmentStatus, Trx, Uuid};
@@ -273,8 +274,18 @@ fn views() -> Vec<(&'static str, AppState)> {
     let mut yanked = tail();
     key(&mut yanked, KeyCode::Char('Y'));
 
+    let mut picker = tail();
+    key(&mut picker, KeyCode::Char('s'));
+    picker.handle(Event::Client(ClientEvent::Stores(vec![
+        (Origin::Recent, vec![Uuid::from_u128(2)]),
+        (Origin::Token, vec![Uuid::from_u128(2), Uuid::from_u128(3)]),
+        (Origin::Disk, vec![Uuid::from_u128(1)]),
+    ])));
+    key(&mut picker, KeyCode::Down);
+
     vec![
         ("spaces", base()),
+        ("store_picker", picker),
         ("export_prompt", export_prompt),
         ("yanked", yanked),
         ("subscriptions", subs),

@@ -71,6 +71,8 @@ pub enum Action {
     CopyEntry,
     /// Export the loaded (filtered) entries as JSON lines to a file.
     Export,
+    /// Pick another store (token scopes, recent, disk, or a UUID).
+    StorePicker,
 }
 
 impl Action {
@@ -114,6 +116,7 @@ impl Action {
             Action::CopyPayload => "copy the payload (OSC 52 clipboard, works over SSH)",
             Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
             Action::Export => "export the loaded (filtered) entries as JSON lines",
+            Action::StorePicker => "switch stores (token scopes, recent, disk, or type a UUID)",
         }
     }
 
@@ -151,6 +154,7 @@ impl Action {
             Action::CopyPayload => "yank",
             Action::CopyEntry => "yank json",
             Action::Export => "export",
+            Action::StorePicker => "store",
         }
     }
 }

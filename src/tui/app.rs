@@ -9,6 +9,7 @@ use super::event::{ClientEvent, Event};
 use super::keymap::Keymap;
 use super::panels::SubRow;
 use super::state::{AppState, Effect, StateOptions, StreamRequest};
+use super::stores::{Origin, StoreSources, load_recent, on_disk, remember};
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
 use super::ui;
@@ -77,6 +78,7 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 watch: None,
                 others: Vec::new(),
                 leases: BTreeMap::new(),
+                sources: opts.stores.clone(),
                 lease_tasks: Vec::new(),
             };
             let r = event_loop(
@@ -200,6 +202,8 @@ struct Tasks {
     others: Vec<JoinHandle<()>>,
     /// Held leases: a send releases one (its task releases, reports, and ends).
     leases: BTreeMap<String, oneshot::Sender<()>>,
+    /// Where the store picker looks.
+    sources: StoreSources,
     lease_tasks: Vec<JoinHandle<()>>,
 }
 
@@ -223,6 +227,19 @@ impl Tasks {
                 }
                 Effect::CloseStream => abort(self.stream.take()),
                 Effect::Clipboard(text) => osc52(&text),
+                Effect::LoadStores => self.load_stores(),
+                Effect::SwitchStore(id) => {
+                    abort(self.stream.take());
+                    abort(self.watch.take());
+                    self.store = id;
+                    if let Some(path) = self.sources.recent_file.clone() {
+                        self.others.push(tokio::task::spawn_blocking(move || {
+                            if let Err(e) = remember(&path, id) {
+                                tracing::warn!(error = %e, "cannot write the recent stores");
+                            }
+                        }));
+                    }
+                }
                 Effect::Export { path, entries } => self.export(path, entries),
                 Effect::RefreshSubscriptions => self.refresh_subscriptions(),
                 Effect::AcquireLease { key, ttl_secs } => self.acquire_lease(key, ttl_secs),
@@ -276,6 +293,27 @@ impl Tasks {
         self.others.push(tokio::spawn(async move {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
+        }));
+    }
+
+    fn load_stores(&mut self) {
+        let sources = self.sources.clone();
+        let tx = self.reports.clone();
+        self.others.push(tokio::spawn(async move {
+            let lists = tokio::task::spawn_blocking(move || {
+                let mut lists = Vec::new();
+                if let Some(f) = &sources.recent_file {
+                    lists.push((Origin::Recent, load_recent(f)));
+                }
+                lists.push((Origin::Token, sources.token.clone()));
+                if let Some(d) = &sources.data_dir {
+                    lists.push((Origin::Disk, on_disk(d)));
+                }
+                lists
+            })
+            .await
+            .unwrap_or_default();
+            let _ = tx.send(Event::Client(ClientEvent::Stores(lists))).await;
         }));
     }
 

@@ -65,6 +65,8 @@ pub enum ClientEvent {
         path: String,
         result: Result<usize, String>,
     },
+    /// The store picker's lists, by origin.
+    Stores(Vec<(crate::tui::stores::Origin, Vec<skope_client::Uuid>)>),
     /// The answer to a publish.
     Published {
         generation: u64,

@@ -8,6 +8,7 @@ use super::filter::{Filter, REGEX_PREFIX};
 use super::keymap::{KeyChord, Keymap, Scope};
 use super::panels::{LeaseRow, LeaseState, Panel, SubRow, parse_acquire};
 use super::publish::{Field, Publish, Step};
+use super::stores::{StoreChoice, merge};
 use super::theme::Theme;
 use super::ui::{detail, layout};
 use crossterm::event::{
@@ -69,6 +70,8 @@ pub enum Overlay {
     LeasePrompt,
     /// The export prompt (a file path).
     ExportPrompt,
+    /// The store picker.
+    StorePicker,
 }
 
 /// Hierarchy depth.
@@ -562,6 +565,10 @@ pub enum Effect {
     ReleaseLease {
         key: String,
     },
+    /// List the stores the picker offers (token scopes, recent history, disk).
+    LoadStores,
+    /// Use another store from now on (and remember it in the recent history).
+    SwitchStore(Uuid),
     /// Put text on the terminal's clipboard (OSC 52).
     Clipboard(String),
     /// Write entries as JSON lines (`src/jsonl.rs`) to `path`.
@@ -619,6 +626,10 @@ pub struct AppState {
     pub sub_sel: usize,
     pub leases: Vec<LeaseRow>,
     pub lease_sel: usize,
+    /// The store picker's rows, its selection, and the UUID typed into it.
+    pub store_choices: Vec<StoreChoice>,
+    pub store_sel: usize,
+    pub store_input: String,
     /// What the lease or export prompt holds.
     pub lease_input: String,
     pub note: Option<Note>,
@@ -666,6 +677,9 @@ impl AppState {
             leases: Vec::new(),
             lease_sel: 0,
             lease_input: String::new(),
+            store_choices: Vec::new(),
+            store_sel: 0,
+            store_input: String::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -730,6 +744,9 @@ impl AppState {
         if self.overlay == Overlay::Filter {
             self.filter_key(k);
             return Vec::new();
+        }
+        if self.overlay == Overlay::StorePicker {
+            return self.picker_key(k);
         }
         if matches!(self.overlay, Overlay::LeasePrompt | Overlay::ExportPrompt) {
             return self.lease_key(k);
@@ -826,6 +843,88 @@ impl AppState {
             _ => {}
         }
         Vec::new()
+    }
+
+    fn picker_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let last = self.store_choices.len().saturating_sub(1);
+        match k.code {
+            KeyCode::Char('c') if ctrl => self.overlay = Overlay::None,
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Up => self.store_sel = self.store_sel.saturating_sub(1),
+            KeyCode::Char('p') if ctrl => self.store_sel = self.store_sel.saturating_sub(1),
+            KeyCode::Down => self.store_sel = (self.store_sel + 1).min(last),
+            KeyCode::Char('n') if ctrl => self.store_sel = (self.store_sel + 1).min(last),
+            KeyCode::Enter => {
+                let typed = std::mem::take(&mut self.store_input);
+                let typed = typed.trim();
+                if typed.is_empty() {
+                    return match self.store_choices.get(self.store_sel) {
+                        Some(c) => {
+                            let id = c.id;
+                            self.switch_store(id)
+                        }
+                        None => Vec::new(),
+                    };
+                }
+                return match Uuid::parse_str(typed) {
+                    Ok(id) => self.switch_store(id),
+                    Err(e) => {
+                        self.store_input = typed.to_owned();
+                        self.note(format!("not a store UUID: {e}"), true);
+                        Vec::new()
+                    }
+                };
+            }
+            KeyCode::Backspace => {
+                self.store_input.pop();
+            }
+            KeyCode::Char(c) if !ctrl => self.store_input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn open_picker(&mut self) -> Vec<Effect> {
+        self.overlay = Overlay::StorePicker;
+        self.store_input.clear();
+        self.store_choices = merge(self.store, &[]);
+        self.store_sel = 0;
+        vec![Effect::LoadStores]
+    }
+
+    /// Use store `id`: everything shown so far belongs to the old one and is dropped.
+    pub fn switch_store(&mut self, id: Uuid) -> Vec<Effect> {
+        self.overlay = Overlay::None;
+        if id == self.store {
+            self.note(format!("already on store {id}"), false);
+            return Vec::new();
+        }
+        self.store = id;
+        let h = &mut self.hierarchy;
+        h.level = Level::Spaces;
+        h.spaces.clear();
+        h.spaces_load = Load::Loading;
+        h.space_sel = 0;
+        h.space = None;
+        h.segments.clear();
+        h.segments_load = Load::Loading;
+        h.seg_sel = 0;
+        h.top = 0;
+        h.generation += 1;
+        let generation = self.entries.generation + 1;
+        self.entries = Entries::new(self.entries.cap);
+        self.entries.generation = generation;
+        self.detail.scroll = 0;
+        self.publish = None;
+        self.focus = Focus::Hierarchy;
+        self.note(format!("store {id}"), false);
+        vec![
+            Effect::CloseStream,
+            Effect::Unwatch,
+            Effect::SwitchStore(id),
+            Effect::LoadSpaces,
+        ]
     }
 
     /// Acquire `KEY [TTL]`.
@@ -996,6 +1095,7 @@ impl AppState {
                 Vec::new()
             }
             Action::ReleaseLease => self.release_selected(),
+            Action::StorePicker => self.open_picker(),
             Action::CopyPayload | Action::CopyEntry => match self.entries.selected_entry() {
                 Some(e) => {
                     let text = if action == Action::CopyPayload {
@@ -1589,6 +1689,14 @@ impl AppState {
                 self.open_publish(space, segment, None)
             }
             ("acquire" | "lease", text) => self.acquire(text),
+            ("store", "") => self.open_picker(),
+            ("store", id) => match Uuid::parse_str(id) {
+                Ok(id) => self.switch_store(id),
+                Err(e) => {
+                    self.note(format!(":store {id}: {e}"), true);
+                    Vec::new()
+                }
+            },
             ("filter" | "f", text) => {
                 self.apply_filter(text);
                 Vec::new()
@@ -1598,7 +1706,7 @@ impl AppState {
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :acquire, :q)"
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :acquire, :store, :q)"
                     ),
                     true,
                 );
@@ -1727,6 +1835,13 @@ impl AppState {
                         Err(e) => self.leases[i].state = LeaseState::Lost(e),
                     }
                 }
+            }
+            ClientEvent::Stores(lists) => {
+                let keep = self.store_choices.get(self.store_sel).map(|c| c.id);
+                self.store_choices = merge(self.store, &lists);
+                self.store_sel = keep
+                    .and_then(|k| self.store_choices.iter().position(|c| c.id == k))
+                    .unwrap_or(0);
             }
             ClientEvent::Exported { path, result } => match result {
                 Ok(n) => self.note(format!("exported {n} entries to {path}"), false),

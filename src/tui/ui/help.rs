@@ -28,6 +28,11 @@ pub const COMMANDS: &[(&str, &str)] = &[
         ":publish SPACE/SEG",
         "publish to a segment (P: the open one)",
     ),
+    (
+        ":acquire KEY [TTL]",
+        "acquire a lease (the leases panel shows it)",
+    ),
+    (":store [UUID]", "switch stores (no UUID: the picker)"),
     (":q", "quit"),
 ];
 

@@ -11,6 +11,7 @@ pub mod leases;
 pub mod prompt;
 pub mod publish;
 pub mod statusbar;
+pub mod stores;
 pub mod subscriptions;
 
 use super::panels::Panel;
@@ -53,6 +54,9 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     }
     if state.overlay == Overlay::Publish {
         publish::render(state, area, frame);
+    }
+    if state.overlay == Overlay::StorePicker {
+        stores::render(state, area, frame);
     }
     if let Overlay::Help { scroll } = state.overlay {
         help::render(state, scroll, area, frame);
