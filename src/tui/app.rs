@@ -77,6 +77,7 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 stream: None,
                 watch: None,
                 others: Vec::new(),
+                spaces: None,
                 leases: BTreeMap::new(),
                 sources: opts.stores.clone(),
                 lease_tasks: Vec::new(),
@@ -200,6 +201,8 @@ struct Tasks {
     stream: Option<JoinHandle<()>>,
     watch: Option<JoinHandle<()>>,
     others: Vec<JoinHandle<()>>,
+    /// The space list being loaded.
+    spaces: Option<JoinHandle<()>>,
     /// Held leases: a send releases one (its task releases, reports, and ends).
     leases: BTreeMap<String, oneshot::Sender<()>>,
     /// Where the store picker looks.
@@ -231,6 +234,7 @@ impl Tasks {
                 Effect::SwitchStore(id) => {
                     abort(self.stream.take());
                     abort(self.watch.take());
+                    abort(self.spaces.take());
                     self.store = id;
                     if let Some(path) = self.sources.recent_file.clone() {
                         self.others.push(tokio::task::spawn_blocking(move || {
@@ -265,6 +269,7 @@ impl Tasks {
     }
 
     fn shutdown(&mut self) {
+        abort(self.spaces.take());
         abort(self.stream.take());
         abort(self.watch.take());
         for t in self.others.drain(..) {
@@ -290,7 +295,9 @@ impl Tasks {
 
     fn load_spaces(&mut self) {
         let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
-        self.others.push(tokio::spawn(async move {
+        // One load at a time: a newer one (or a store switch) drops the older answer.
+        abort(self.spaces.take());
+        self.spaces = Some(tokio::spawn(async move {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
         }));
