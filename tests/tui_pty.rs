@@ -225,6 +225,11 @@ fn demo_tail_pause_quit() {
         std::thread::sleep(POLL);
     }
 
+    // A lease held at quit is released on the way out (checked after the exit below).
+    press(":");
+    press("acquire pty-quit 60s\r");
+    screen.wait_text("held · renews in");
+
     // Quit: exit code 0 and the terminal restored (the alternate screen left).
     press("q");
     let deadline = Instant::now() + timeout();
@@ -243,4 +248,26 @@ fn demo_tail_pause_quit() {
         "left the alternate screen"
     );
     assert!(!screen.alternate(), "back on the main screen");
+
+    // The 60 s lease was released at quit: another process gets it at once.
+    let taken = std::process::Command::new(env!("CARGO_BIN_EXE_skope"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args([
+            "--store",
+            "00000000-0000-0000-0000-0000000000aa",
+            "lease",
+            "pty-quit",
+            "--ttl",
+            "5s",
+            "--",
+            "true",
+        ])
+        .output()
+        .expect("skope lease");
+    assert!(
+        taken.status.success(),
+        "the lease was not released at quit: {}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
 }

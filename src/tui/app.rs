@@ -16,7 +16,7 @@ use super::ui;
 use crate::connect::Session;
 use color_eyre::eyre::Result;
 use crossterm::event::EventStream;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use skope_client::{Client, Metadata, SegmentStatus, StatusHandler, SubscriptionTarget, Uuid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -144,9 +144,10 @@ async fn event_loop(
         apply(state, tasks, event);
         let started = Instant::now();
         while started.elapsed() < DRAIN_BUDGET && !state.quit {
-            let ev = if let Some(Some(Ok(e))) = input.next().now_or_never() {
-                Event::Term(e)
-            } else if let Ok(e) = reports.try_recv() {
+            // Input is not drained here: polling crossterm's `EventStream` with a no-op waker
+            // (`now_or_never`) hands its wake-up thread that waker, and the next key then never
+            // wakes the loop on an idle screen. Keys come through the `select!` only.
+            let ev = if let Ok(e) = reports.try_recv() {
                 e
             } else if let Ok(e) = batches.try_recv() {
                 e
