@@ -723,6 +723,10 @@ impl AppState {
                 self.key(&k)
             }
             Event::Term(TermEvent::Mouse(m)) => self.mouse(m),
+            Event::Term(TermEvent::Paste(text)) => {
+                self.paste(&text);
+                Vec::new()
+            }
             Event::Term(TermEvent::Resize(w, h)) => {
                 self.size = (w, h);
                 Vec::new()
@@ -792,6 +796,34 @@ impl AppState {
                 Vec::new()
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// Pasted text (bracketed paste) goes into the field being edited, newlines and all; with
+    /// nothing being edited it is ignored (a paste never turns into key actions).
+    fn paste(&mut self, text: &str) {
+        let one_line = || text.replace(['\r', '\n'], " ");
+        match self.overlay {
+            Overlay::Publish => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.step == Step::Edit) {
+                    match p.field {
+                        Field::Payload => {
+                            p.payload
+                                .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+                        }
+                        Field::Meta(i) => {
+                            if let Some(row) = p.metadata.get_mut(i) {
+                                row.push_str(&one_line());
+                            }
+                        }
+                    }
+                }
+            }
+            Overlay::Filter => self.filter_input.push_str(&one_line()),
+            Overlay::Command => self.cmdline.push_str(&one_line()),
+            Overlay::LeasePrompt | Overlay::ExportPrompt => self.lease_input.push_str(&one_line()),
+            Overlay::StorePicker => self.store_input.push_str(one_line().trim()),
+            Overlay::None | Overlay::Help { .. } => {}
         }
     }
 

@@ -1125,3 +1125,22 @@ fn store_picker_lists_and_switches() {
     assert!(s.command(":store x").is_empty());
     assert!(s.note.as_ref().is_some_and(|n| n.error));
 }
+
+#[test]
+fn pastes_go_into_the_field_being_edited() {
+    let mut s = tailing(1);
+    key(&mut s, KeyCode::Char('P'));
+    s.handle(Event::Term(TermEvent::Paste("{\"a\":\r\n 1}".into())));
+    // A newline in a paste is text, not "preview".
+    let p = s.publish.as_ref().expect("pane");
+    assert_eq!(p.step, Step::Edit);
+    assert_eq!(p.text(), "{\"a\":\n 1}");
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('/'));
+    s.handle(Event::Term(TermEvent::Paste("a\nb".into())));
+    assert_eq!(s.filter_input, "a b");
+    key(&mut s, KeyCode::Esc);
+    // Outside a prompt a paste does nothing (no key actions).
+    s.handle(Event::Term(TermEvent::Paste("q".into())));
+    assert!(!s.quit);
+}
