@@ -87,14 +87,29 @@ fn token_source(global: &Global) -> TokenSource {
     }
 }
 
-/// The store of a static token's only `streamkit::<uuid>` scope, if that is what it grants.
-fn single_scoped_store(global: &Global) -> Option<Uuid> {
+/// The stores a static token's `streamkit::<uuid>` scopes name (unverified: for pickers).
+#[must_use]
+pub fn token_stores(global: &Global) -> Vec<Uuid> {
+    token_scopes(global)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.strip_prefix("streamkit::"))
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect()
+}
+
+fn token_scopes(global: &Global) -> Option<Vec<String>> {
     let token = match (&global.token, &global.token_file) {
         (Some(t), _) => t.clone(),
         (None, Some(f)) => std::fs::read_to_string(f).ok()?.trim().to_owned(),
         _ => return None,
     };
-    let scopes = skope_node::auth::unverified_scopes(&token)?;
+    skope_node::auth::unverified_scopes(&token)
+}
+
+/// The store of a static token's only `streamkit::<uuid>` scope, if that is what it grants.
+fn single_scoped_store(global: &Global) -> Option<Uuid> {
+    let scopes = token_scopes(global)?;
     let stores: Vec<Uuid> = scopes
         .iter()
         .filter_map(|s| s.strip_prefix("streamkit::"))

@@ -148,9 +148,87 @@ fn demo_tail_pause_quit() {
     assert!(later > first);
     screen.wait_text("FOLLOW");
 
+    // Publish from the editor: P, a payload, Enter (preview), Enter (send), the answer.
+    press("P");
+    screen.wait_text("publish → orders/eu-1");
+    press(r#"{"pty":"hello-skope"}"#);
+    screen.wait_text("valid JSON");
+    press("\r");
+    screen.wait_text("enter send");
+    press("\r");
+    screen.wait_text("published: last sequence #");
+    press("\x1b");
+    screen.wait_for("the pane closed", |t| {
+        (!t.contains("publish →")).then_some(())
+    });
+
+    // Filter: the published entry arrived and is the only match.
+    press("/");
+    press("hello-skope");
+    press("\r");
+    screen.wait_text("(1 of");
+    screen.wait_text(r#""pty": "hello-skope""#);
+    press("\x1b");
+    screen.wait_for("the filter cleared", |t| {
+        (!t.contains("(1 of")).then_some(())
+    });
+
+    // Leases: acquire one from the panel, see it held, release it.
+    press("L");
+    screen.wait_text("leases (0)");
+    press("a");
+    screen.wait_text("acquire lease");
+    press("pty-job 30s");
+    press("\r");
+    screen.wait_text("held · renews in");
+    press("x");
+    screen.wait_text("lease \"pty-job\" released");
+    screen.wait_text("leases (0)");
+    // Back to the entry list (the panel closes).
+    press("\x1b");
+    screen.wait_for("the panel closed", |t| {
+        (!t.contains("leases (")).then_some(())
+    });
+
+    // Copy the selected entry (OSC 52 to the terminal) and export the window to a file.
+    press("Y");
+    screen.wait_text("copied the entry");
+    assert!(
+        screen.raw_contains(b"\x1b]52;c;"),
+        "an OSC 52 sequence was written"
+    );
+    press("e");
+    screen.wait_text("export JSON lines to: ./skope-export-orders-eu-1.jsonl");
+    press("\r");
+    screen.wait_text("exported ");
+    let exported = std::fs::read_to_string(dir.path().join("skope-export-orders-eu-1.jsonl"))
+        .expect("the export file");
+    assert!(exported.lines().count() >= 1);
+    assert!(exported.contains("\"segment\":\"eu-1\""));
+
     // Pause: the marker shows.
     press("p");
     screen.wait_text("[PAUSED]");
+
+    // Switch stores from the picker by typing a UUID: the hierarchy starts over, and the
+    // store is remembered in the recent history of the data dir.
+    press("s");
+    screen.wait_text("enter switch");
+    press("00000000-0000-0000-0000-0000000000aa\r");
+    screen.wait_text("store 00000000-0000-0000-0000-0000000000aa");
+    let recent = dir.path().join("data").join("recent_stores");
+    let deadline = Instant::now() + timeout();
+    while !std::fs::read_to_string(&recent)
+        .is_ok_and(|t| t.contains("00000000-0000-0000-0000-0000000000aa"))
+    {
+        assert!(Instant::now() < deadline, "recent_stores not written");
+        std::thread::sleep(POLL);
+    }
+
+    // A lease held at quit is released on the way out (checked after the exit below).
+    press(":");
+    press("acquire pty-quit 60s\r");
+    screen.wait_text("held · renews in");
 
     // Quit: exit code 0 and the terminal restored (the alternate screen left).
     press("q");
@@ -170,4 +248,26 @@ fn demo_tail_pause_quit() {
         "left the alternate screen"
     );
     assert!(!screen.alternate(), "back on the main screen");
+
+    // The 60 s lease was released at quit: another process gets it at once.
+    let taken = std::process::Command::new(env!("CARGO_BIN_EXE_skope"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args([
+            "--store",
+            "00000000-0000-0000-0000-0000000000aa",
+            "lease",
+            "pty-quit",
+            "--ttl",
+            "5s",
+            "--",
+            "true",
+        ])
+        .output()
+        .expect("skope lease");
+    assert!(
+        taken.status.success(),
+        "the lease was not released at quit: {}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
 }

@@ -8,7 +8,9 @@ use ratatui::backend::TestBackend;
 use skope::tui::action::Action;
 use skope::tui::event::{ClientEvent, Event};
 use skope::tui::keymap::Keymap;
+use skope::tui::panels::SubRow;
 use skope::tui::state::{AppState, StateOptions};
+use skope::tui::stores::Origin;
 use skope::tui::theme::Theme;
 use skope::tui::ui;
 use skope_client::{ConnState, Entry, Metadata, SegmentStatus, Trx, Uuid};
@@ -121,6 +123,13 @@ fn key(s: &mut AppState, code: KeyCode) {
     ))));
 }
 
+fn ctrl(s: &mut AppState, c: char) {
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    ))));
+}
+
 fn views() -> Vec<(&'static str, AppState)> {
     let mut paused = tail();
     paused.update(Action::Up);
@@ -160,8 +169,135 @@ fn views() -> Vec<(&'static str, AppState)> {
     }));
     failed.read_only = true;
 
+    let mut filtered = tail();
+    filtered.apply_filter("paid");
+
+    let mut json_filtered = tail();
+    json_filtered.apply_filter("$.amount_cents > 5000");
+    json_filtered.update(Action::Open);
+
+    let mut filter_prompt = tail();
+    key(&mut filter_prompt, KeyCode::Char('/'));
+    for c in "re:(pa+id".chars() {
+        key(&mut filter_prompt, KeyCode::Char(c));
+    }
+
+    let mut publish = tail();
+    publish.update(Action::Open); // focus the detail: c copies the selected entry
+    key(&mut publish, KeyCode::Char('c'));
+    key(&mut publish, KeyCode::End);
+    for c in "x".chars() {
+        key(&mut publish, KeyCode::Char(c));
+    }
+
+    let mut publish_preview = tail();
+    key(&mut publish_preview, KeyCode::Char('P'));
+    for c in r#"{"id":"new"}"#.chars() {
+        key(&mut publish_preview, KeyCode::Char(c));
+    }
+    ctrl(&mut publish_preview, 'n');
+    for c in "source=skope".chars() {
+        key(&mut publish_preview, KeyCode::Char(c));
+    }
+    key(&mut publish_preview, KeyCode::Enter);
+
+    let mut publish_sent = publish_preview.clone();
+    key(&mut publish_sent, KeyCode::Enter);
+    let generation = publish_sent.publish_generation;
+    publish_sent.handle(Event::Client(ClientEvent::Published {
+        generation,
+        result: Ok(status("eu-1", 28, 0)),
+    }));
+
+    let mut publish_read_only = tail();
+    publish_read_only.read_only = true;
+    key(&mut publish_read_only, KeyCode::Char('P'));
+
+    let mut subs = tail();
+    subs.update(Action::ToggleSubscriptions);
+    subs.handle(Event::Client(ClientEvent::Subscriptions(vec![
+        SubRow {
+            id: "s1".into(),
+            target: "orders/*".into(),
+            state: "active".into(),
+            updates: 128,
+            heartbeats: 12,
+            reconnects: 1,
+            handler_timeouts: 0,
+            last_error: None,
+            last_update_ms: Some(NOW - 3000),
+        },
+        SubRow {
+            id: "s2".into(),
+            target: "payments/eu".into(),
+            state: "reconnecting".into(),
+            updates: 7,
+            heartbeats: 2,
+            reconnects: 3,
+            handler_timeouts: 1,
+            last_error: Some("connection reset".into()),
+            last_update_ms: None,
+        },
+    ])));
+
+    let mut leases = tail();
+    leases.update(Action::ToggleLeases);
+    leases.now_ms = NOW - 4000;
+    leases.acquire("job 30s");
+    leases.acquire("nightly 10");
+    leases.acquire("taken 10");
+    leases.handle(Event::Client(ClientEvent::LeaseAcquired {
+        key: "job".into(),
+        holder: "1b4e28ba-2fa1-11d2-883f-0016d3cca427".into(),
+        ttl_secs: 30,
+    }));
+    leases.handle(Event::Client(ClientEvent::LeaseLost {
+        key: "nightly".into(),
+        reason: "renewal failed: lease held by another holder".into(),
+    }));
+    leases.handle(Event::Client(ClientEvent::LeaseFailed {
+        key: "taken".into(),
+        message: "lease held by another holder".into(),
+    }));
+    leases.now_ms = NOW;
+
+    let mut lease_prompt = tail();
+    lease_prompt.update(Action::ToggleLeases);
+    key(&mut lease_prompt, KeyCode::Char('a'));
+    for c in "job 30s".chars() {
+        key(&mut lease_prompt, KeyCode::Char(c));
+    }
+
+    let mut export_prompt = tail();
+    key(&mut export_prompt, KeyCode::Char('e'));
+
+    let mut yanked = tail();
+    key(&mut yanked, KeyCode::Char('Y'));
+
+    let mut picker = tail();
+    key(&mut picker, KeyCode::Char('s'));
+    picker.handle(Event::Client(ClientEvent::Stores(vec![
+        (Origin::Recent, vec![Uuid::from_u128(2)]),
+        (Origin::Token, vec![Uuid::from_u128(2), Uuid::from_u128(3)]),
+        (Origin::Disk, vec![Uuid::from_u128(1)]),
+    ])));
+    key(&mut picker, KeyCode::Down);
+
     vec![
         ("spaces", base()),
+        ("store_picker", picker),
+        ("export_prompt", export_prompt),
+        ("yanked", yanked),
+        ("subscriptions", subs),
+        ("leases", leases),
+        ("lease_prompt", lease_prompt),
+        ("publish", publish),
+        ("publish_preview", publish_preview),
+        ("publish_sent", publish_sent),
+        ("publish_read_only", publish_read_only),
+        ("filtered", filtered),
+        ("json_filtered", json_filtered),
+        ("filter_prompt", filter_prompt),
         ("segments", segments()),
         ("tail", tail()),
         ("paused", paused),

@@ -41,6 +41,38 @@ pub enum Action {
     CycleFormat,
     /// Close the overlay (help).
     Cancel,
+    /// Filter the entry list (`/`): substring, `re:` regex, or `$.a.b == "x"`.
+    Filter,
+    /// Clear the entry-list filter.
+    ClearFilter,
+    /// Open the publish pane for the open segment.
+    Publish,
+    /// Open the publish pane pre-filled with the selected entry ("publish like this").
+    CopyToPublish,
+    /// Publish pane: Enter → preview, Enter again → send.
+    Submit,
+    /// Publish pane: add a metadata row.
+    AddRow,
+    /// Publish pane: remove the focused metadata row.
+    RemoveRow,
+    /// Publish pane: a newline in the payload.
+    Newline,
+    /// Show / hide the subscriptions panel.
+    ToggleSubscriptions,
+    /// Show / hide the leases panel.
+    ToggleLeases,
+    /// Leases panel: acquire a lease (prompt: KEY [TTL]).
+    AcquireLease,
+    /// Leases panel: release the selected lease.
+    ReleaseLease,
+    /// Copy the selected entry's payload to the clipboard (OSC 52).
+    CopyPayload,
+    /// Copy the selected entry as a JSON line to the clipboard (OSC 52).
+    CopyEntry,
+    /// Export the loaded (filtered) entries as JSON lines to a file.
+    Export,
+    /// Pick another store (token scopes, recent, disk, or a UUID).
+    StorePicker,
 }
 
 impl Action {
@@ -50,7 +82,9 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "this help",
-            Action::CommandLine => "command line (:space, :seg, :seq, :time, :head, :tail, :q)",
+            Action::CommandLine => {
+                "command line (:space, :seg, :seq, :time, :head, :tail, :filter, :q)"
+            }
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
             Action::Up => "up",
@@ -65,6 +99,24 @@ impl Action {
             Action::TogglePause => "pause / resume the tail",
             Action::CycleFormat => "payload as JSON / text / hex",
             Action::Cancel => "close",
+            Action::Filter => {
+                "filter entries: text, re:REGEX (ctrl-r toggles), $.a.b == \"x\" / != / > / < / exists"
+            }
+            Action::ClearFilter => "clear the filter",
+            Action::Publish => "publish to the open segment (:publish SPACE/SEG)",
+            Action::CopyToPublish => "publish like this: the selected entry into the publish pane",
+            Action::Submit => "preview, then send",
+            Action::AddRow => "add a metadata row",
+            Action::RemoveRow => "remove the metadata row",
+            Action::Newline => "newline in the payload",
+            Action::ToggleSubscriptions => "subscriptions panel (health, refreshed every second)",
+            Action::ToggleLeases => "leases panel (acquire, watch, release)",
+            Action::AcquireLease => "acquire a lease: KEY [TTL]",
+            Action::ReleaseLease => "release the selected lease",
+            Action::CopyPayload => "copy the payload (OSC 52 clipboard, works over SSH)",
+            Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
+            Action::Export => "export the loaded (filtered) entries as JSON lines",
+            Action::StorePicker => "switch stores (token scopes, recent, disk, or type a UUID)",
         }
     }
 
@@ -87,6 +139,22 @@ impl Action {
             Action::TogglePause => "pause",
             Action::CycleFormat => "format",
             Action::Cancel => "close",
+            Action::Filter => "filter",
+            Action::ClearFilter => "unfilter",
+            Action::Publish => "publish",
+            Action::CopyToPublish => "copy→publish",
+            Action::Submit => "preview/send",
+            Action::AddRow => "add row",
+            Action::RemoveRow => "remove row",
+            Action::Newline => "newline",
+            Action::ToggleSubscriptions => "subs",
+            Action::ToggleLeases => "leases",
+            Action::AcquireLease => "acquire",
+            Action::ReleaseLease => "release",
+            Action::CopyPayload => "yank",
+            Action::CopyEntry => "yank json",
+            Action::Export => "export",
+            Action::StorePicker => "store",
         }
     }
 }

@@ -7,19 +7,21 @@
 use super::TuiOptions;
 use super::event::{ClientEvent, Event};
 use super::keymap::Keymap;
+use super::panels::SubRow;
 use super::state::{AppState, Effect, StateOptions, StreamRequest};
+use super::stores::{Origin, StoreSources, load_recent, on_disk, remember};
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
 use super::ui;
 use crate::connect::Session;
 use color_eyre::eyre::Result;
 use crossterm::event::EventStream;
-use futures::{FutureExt, StreamExt};
-use skope_client::{Client, SegmentStatus, StatusHandler, Uuid};
+use futures::StreamExt;
+use skope_client::{Client, Metadata, SegmentStatus, StatusHandler, SubscriptionTarget, Uuid};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 /// Minimum time between two frames (~60 fps).
@@ -75,6 +77,10 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 stream: None,
                 watch: None,
                 others: Vec::new(),
+                spaces: None,
+                leases: BTreeMap::new(),
+                sources: opts.stores.clone(),
+                lease_tasks: Vec::new(),
             };
             let r = event_loop(
                 &mut guard.terminal,
@@ -86,6 +92,8 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
             .await;
             tasks.shutdown();
             drop(guard);
+            // Leases held are released before the client closes.
+            tasks.release_leases().await;
             r
         }
         Err(e) => Err(e.into()),
@@ -136,9 +144,10 @@ async fn event_loop(
         apply(state, tasks, event);
         let started = Instant::now();
         while started.elapsed() < DRAIN_BUDGET && !state.quit {
-            let ev = if let Some(Some(Ok(e))) = input.next().now_or_never() {
-                Event::Term(e)
-            } else if let Ok(e) = reports.try_recv() {
+            // Input is not drained here: polling crossterm's `EventStream` with a no-op waker
+            // (`now_or_never`) hands its wake-up thread that waker, and the next key then never
+            // wakes the loop on an idle screen. Keys come through the `select!` only.
+            let ev = if let Ok(e) = reports.try_recv() {
                 e
             } else if let Ok(e) = batches.try_recv() {
                 e
@@ -193,6 +202,13 @@ struct Tasks {
     stream: Option<JoinHandle<()>>,
     watch: Option<JoinHandle<()>>,
     others: Vec<JoinHandle<()>>,
+    /// The space list being loaded.
+    spaces: Option<JoinHandle<()>>,
+    /// Held leases: a send releases one (its task releases, reports, and ends).
+    leases: BTreeMap<String, oneshot::Sender<()>>,
+    /// Where the store picker looks.
+    sources: StoreSources,
+    lease_tasks: Vec<JoinHandle<()>>,
 }
 
 impl Tasks {
@@ -214,11 +230,47 @@ impl Tasks {
                     self.stream = Some(self.open_stream(generation, request));
                 }
                 Effect::CloseStream => abort(self.stream.take()),
+                Effect::Clipboard(text) => osc52(&text),
+                Effect::LoadStores => self.load_stores(),
+                Effect::SwitchStore(id) => {
+                    abort(self.stream.take());
+                    abort(self.watch.take());
+                    abort(self.spaces.take());
+                    self.store = id;
+                    if let Some(path) = self.sources.recent_file.clone() {
+                        self.others.push(tokio::task::spawn_blocking(move || {
+                            if let Err(e) = remember(&path, id) {
+                                tracing::warn!(error = %e, "cannot write the recent stores");
+                            }
+                        }));
+                    }
+                }
+                Effect::Export { path, entries } => self.export(path, entries),
+                Effect::RefreshSubscriptions => self.refresh_subscriptions(),
+                Effect::AcquireLease { key, ttl_secs } => self.acquire_lease(key, ttl_secs),
+                Effect::ReleaseLease { key } => {
+                    if let Some(release) = self.leases.remove(&key) {
+                        let _ = release.send(());
+                    }
+                }
+                Effect::PeekLast {
+                    generation,
+                    space,
+                    segment,
+                } => self.peek_last(generation, space, segment),
+                Effect::Publish {
+                    generation,
+                    space,
+                    segment,
+                    payload,
+                    metadata,
+                } => self.publish(generation, space, segment, payload, metadata),
             }
         }
     }
 
     fn shutdown(&mut self) {
+        abort(self.spaces.take());
         abort(self.stream.take());
         abort(self.watch.take());
         for t in self.others.drain(..) {
@@ -244,9 +296,169 @@ impl Tasks {
 
     fn load_spaces(&mut self) {
         let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
-        self.others.push(tokio::spawn(async move {
+        // One load at a time: a newer one (or a store switch) drops the older answer.
+        abort(self.spaces.take());
+        self.spaces = Some(tokio::spawn(async move {
             let r = client.get_spaces(store).await.map_err(|e| e.to_string());
             let _ = tx.send(Event::Client(ClientEvent::Spaces(r))).await;
+        }));
+    }
+
+    fn load_stores(&mut self) {
+        let sources = self.sources.clone();
+        let tx = self.reports.clone();
+        self.others.push(tokio::spawn(async move {
+            let lists = tokio::task::spawn_blocking(move || {
+                let mut lists = Vec::new();
+                if let Some(f) = &sources.recent_file {
+                    lists.push((Origin::Recent, load_recent(f)));
+                }
+                lists.push((Origin::Token, sources.token.clone()));
+                if let Some(d) = &sources.data_dir {
+                    lists.push((Origin::Disk, on_disk(d)));
+                }
+                lists
+            })
+            .await
+            .unwrap_or_default();
+            let _ = tx.send(Event::Client(ClientEvent::Stores(lists))).await;
+        }));
+    }
+
+    fn export(&mut self, path: String, entries: Vec<skope_client::Entry>) {
+        let tx = self.reports.clone();
+        self.others.push(tokio::spawn(async move {
+            let p = path.clone();
+            let result = tokio::task::spawn_blocking(move || write_jsonl(&p, &entries))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|r| r);
+            let _ = tx
+                .send(Event::Client(ClientEvent::Exported { path, result }))
+                .await;
+        }));
+    }
+
+    fn refresh_subscriptions(&self) {
+        let rows = self
+            .client
+            .subscription_ids()
+            .into_iter()
+            .filter_map(|id| self.client.subscription_status(&id))
+            .map(|s| SubRow {
+                target: match &s.target {
+                    SubscriptionTarget::Segment { space, segment } => format!("{space}/{segment}"),
+                    SubscriptionTarget::Workers { worker_id } if worker_id.is_nil() => {
+                        "workers (observer)".to_owned()
+                    }
+                    SubscriptionTarget::Workers { worker_id } => format!("worker {worker_id}"),
+                },
+                id: s.id,
+                state: s.state.as_str().to_owned(),
+                updates: s.updates_delivered,
+                heartbeats: s.heartbeats_seen,
+                reconnects: s.reconnects,
+                handler_timeouts: s.handler_timeouts,
+                last_error: s.last_error.map(|e| e.to_string()),
+                last_update_ms: s.last_update.map(|t| {
+                    t.duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+                }),
+            })
+            .collect();
+        // Dropped when the UI is behind: the next tick refreshes again.
+        let _ = self
+            .reports
+            .try_send(Event::Client(ClientEvent::Subscriptions(rows)));
+    }
+
+    fn acquire_lease(&mut self, key: String, ttl_secs: u64) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        let (release_tx, release_rx) = oneshot::channel::<()>();
+        self.leases.insert(key.clone(), release_tx);
+        self.lease_tasks.retain(|t| !t.is_finished());
+        self.lease_tasks.push(tokio::spawn(async move {
+            let guard = match client
+                .acquire_lease(store, &key, Duration::from_secs(ttl_secs))
+                .await
+            {
+                Ok(g) => g,
+                Err(e) => {
+                    let report = ClientEvent::LeaseFailed {
+                        key,
+                        message: e.to_string(),
+                    };
+                    let _ = tx.send(Event::Client(report)).await;
+                    return;
+                }
+            };
+            let report = ClientEvent::LeaseAcquired {
+                key: key.clone(),
+                holder: guard.holder().to_owned(),
+                ttl_secs: guard.ttl().as_secs(),
+            };
+            if tx.send(Event::Client(report)).await.is_err() {
+                let _ = guard.release().await;
+                return;
+            }
+            let token = guard.token();
+            tokio::select! {
+                () = token.cancelled() => {
+                    let reason = guard.loss_reason().unwrap_or_else(|| "lost".to_owned());
+                    let _ = tx.send(Event::Client(ClientEvent::LeaseLost { key, reason })).await;
+                }
+                _ = release_rx => {
+                    let result = guard.release().await.map_err(|e| e.to_string());
+                    // On quit nobody listens any more: try_send, never wait.
+                    let _ = tx.try_send(Event::Client(ClientEvent::LeaseReleased { key, result }));
+                }
+            }
+        }));
+    }
+
+    /// Release every held lease and wait (bounded) for the releases.
+    async fn release_leases(&mut self) {
+        for (_, release) in std::mem::take(&mut self.leases) {
+            let _ = release.send(());
+        }
+        let tasks = std::mem::take(&mut self.lease_tasks);
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, futures::future::join_all(tasks)).await;
+    }
+
+    fn peek_last(&mut self, generation: u64, space: String, segment: String) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        self.others.push(tokio::spawn(async move {
+            let result = client
+                .peek(store, &space, &segment)
+                .await
+                .map(|e| e.sequence)
+                .map_err(|e| e.to_string());
+            let _ = tx
+                .send(Event::Client(ClientEvent::LastSequence {
+                    generation,
+                    result,
+                }))
+                .await;
+        }));
+    }
+
+    fn publish(
+        &mut self,
+        generation: u64,
+        space: String,
+        segment: String,
+        payload: Vec<u8>,
+        metadata: Metadata,
+    ) {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        self.others.push(tokio::spawn(async move {
+            let result = client
+                .publish(store, &space, &segment, payload, metadata)
+                .await
+                .map_err(|e| e.to_string());
+            let _ = tx
+                .send(Event::Client(ClientEvent::Published { generation, result }))
+                .await;
         }));
     }
 
@@ -337,9 +549,80 @@ impl Tasks {
     }
 }
 
+/// Entries as JSON lines in the shape `skope produce` reads.
+fn write_jsonl(path: &str, entries: &[skope_client::Entry]) -> Result<usize, String> {
+    use std::io::Write;
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut out = std::io::BufWriter::new(file);
+    for e in entries {
+        writeln!(out, "{}", crate::jsonl::entry_line(e)).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(entries.len())
+}
+
+/// The OSC 52 "set clipboard" sequence for `text`.
+#[must_use]
+pub fn osc52_sequence(text: &str) -> String {
+    use base64::Engine;
+    format!(
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text)
+    )
+}
+
+/// Put `text` on the terminal's clipboard (works over SSH where the terminal supports it).
+/// Written between frames, on the loop's own thread.
+fn osc52(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(osc52_sequence(text).as_bytes());
+    let _ = out.flush();
+}
+
 /// Abort a task; dropping what it holds closes its stream or subscription.
 fn abort(task: Option<JoinHandle<()>>) {
     if let Some(t) = task {
         t.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn osc52_is_base64_between_the_markers() {
+        assert_eq!(osc52_sequence("hi"), "\x1b]52;c;aGk=\x07");
+    }
+
+    #[test]
+    fn exports_read_back_as_produce_records() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("x.jsonl");
+        let entries: Vec<skope_client::Entry> = (1..=3)
+            .map(|i| skope_client::Entry {
+                sequence: i,
+                payload: Some(if i == 2 {
+                    b"plain text".to_vec()
+                } else {
+                    format!("{{\"n\":{i}}}").into_bytes()
+                }),
+                space: "s".into(),
+                segment: "g".into(),
+                ..skope_client::Entry::default()
+            })
+            .collect();
+        let p = path.to_string_lossy().into_owned();
+        assert_eq!(write_jsonl(&p, &entries), Ok(3));
+        let text = std::fs::read_to_string(&path).expect("read");
+        let back: Vec<_> = text
+            .lines()
+            .map(|l| crate::jsonl::parse_record_line(l).expect("record"))
+            .collect();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[1].0, Some(2));
+        assert_eq!(back[1].1.payload.as_deref(), Some(&b"plain text"[..]));
+        assert_eq!(back[0].1.payload.as_deref(), Some(&b"{\"n\":1}"[..]));
     }
 }

@@ -38,4 +38,38 @@ pub enum ClientEvent {
     StreamFailed { generation: u64, message: String },
     /// The connection changed.
     Conn(ConnState),
+    /// The last sequence of the publish pane's target (a peek).
+    LastSequence {
+        generation: u64,
+        result: Result<u64, String>,
+    },
+    /// The client's subscriptions (refreshed while the panel shows).
+    Subscriptions(Vec<crate::tui::panels::SubRow>),
+    /// A lease was acquired (and is renewed in the background).
+    LeaseAcquired {
+        key: String,
+        holder: String,
+        ttl_secs: u64,
+    },
+    /// A lease could not be acquired.
+    LeaseFailed { key: String, message: String },
+    /// A held lease was lost.
+    LeaseLost { key: String, reason: String },
+    /// A lease was released (`Ok(false)`: the server no longer had it).
+    LeaseReleased {
+        key: String,
+        result: Result<bool, String>,
+    },
+    /// An export finished: the lines written, or the error.
+    Exported {
+        path: String,
+        result: Result<usize, String>,
+    },
+    /// The store picker's lists, by origin.
+    Stores(Vec<(crate::tui::stores::Origin, Vec<skope_client::Uuid>)>),
+    /// The answer to a publish.
+    Published {
+        generation: u64,
+        result: Result<SegmentStatus, String>,
+    },
 }

@@ -20,12 +20,16 @@ pub enum Scope {
     Entries,
     Detail,
     Help,
+    /// The publish pane (unbound keys edit the text).
+    Publish,
+    /// The bottom panel (subscriptions or leases).
+    Panel,
 }
 
 impl Scope {
     /// Whether unbound keys fall through to `[global]`.
     fn falls_back(self) -> bool {
-        !matches!(self, Scope::Global | Scope::Help)
+        !matches!(self, Scope::Global | Scope::Help | Scope::Publish)
     }
 }
 

@@ -9,8 +9,12 @@
 pub mod action;
 pub mod app;
 pub mod event;
+pub mod filter;
 pub mod keymap;
+pub mod panels;
+pub mod publish;
 pub mod state;
+pub mod stores;
 pub mod terminal;
 pub mod theme;
 pub mod ui;
@@ -35,6 +39,8 @@ pub struct TuiOptions {
     pub embedded: bool,
     /// Use the colourless theme.
     pub no_color: bool,
+    /// Where the store picker looks.
+    pub stores: stores::StoreSources,
 }
 
 impl TuiOptions {
@@ -45,6 +51,17 @@ impl TuiOptions {
             window: args.window,
             embedded: global.url.is_none(),
             no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            stores: stores::StoreSources {
+                token: crate::connect::token_stores(global),
+                data_dir: global
+                    .url
+                    .is_none()
+                    .then(|| crate::connect::data_dir(global).ok())
+                    .flatten(),
+                recent_file: crate::connect::data_dir(global)
+                    .ok()
+                    .map(|d| d.join("recent_stores")),
+            },
         }
     }
 }

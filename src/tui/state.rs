@@ -4,7 +4,11 @@
 
 use super::action::Action;
 use super::event::{ClientEvent, Event};
+use super::filter::{Filter, REGEX_PREFIX};
 use super::keymap::{KeyChord, Keymap, Scope};
+use super::panels::{LeaseRow, LeaseState, Panel, SubRow, parse_acquire};
+use super::publish::{Field, Publish, Step};
+use super::stores::{StoreChoice, merge};
 use super::theme::Theme;
 use super::ui::{detail, layout};
 use crossterm::event::{
@@ -12,7 +16,9 @@ use crossterm::event::{
     MouseEventKind,
 };
 use ratatui::layout::{Position, Rect};
-use skope_client::{ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, SegmentStatus, Uuid};
+use skope_client::{
+    ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
+};
 use std::collections::VecDeque;
 
 /// Entries kept in memory by default.
@@ -32,6 +38,8 @@ pub enum Focus {
     Hierarchy,
     Entries,
     Detail,
+    /// The bottom panel (subscriptions or leases).
+    Panel,
 }
 
 impl Focus {
@@ -41,6 +49,7 @@ impl Focus {
             Focus::Hierarchy => Scope::Hierarchy,
             Focus::Entries => Scope::Entries,
             Focus::Detail => Scope::Detail,
+            Focus::Panel => Scope::Panel,
         }
     }
 }
@@ -49,8 +58,20 @@ impl Focus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Overlay {
     None,
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
     Command,
+    /// The `/` filter prompt.
+    Filter,
+    /// The publish pane (`AppState::publish`).
+    Publish,
+    /// The lease prompt (`KEY [TTL]`).
+    LeasePrompt,
+    /// The export prompt (a file path).
+    ExportPrompt,
+    /// The store picker.
+    StorePicker,
 }
 
 /// Hierarchy depth.
@@ -248,6 +269,18 @@ pub struct Entries {
     /// Space offset of the last entry received (space reads resume after it).
     pub last_offset: Option<LexKey>,
     pub error: Option<String>,
+    /// The `/` filter: only matching entries are rows.
+    pub filter: Option<ActiveFilter>,
+}
+
+/// A filter applied to the entry list.
+#[derive(Debug, Clone)]
+pub struct ActiveFilter {
+    /// What was typed.
+    pub text: String,
+    pub filter: Filter,
+    /// Absolute indices of the matching entries in the window, ascending.
+    pub matches: VecDeque<u64>,
 }
 
 impl Entries {
@@ -268,6 +301,75 @@ impl Entries {
             last_sequence: None,
             last_offset: None,
             error: None,
+            filter: None,
+        }
+    }
+
+    /// Rows shown (matches when filtered).
+    #[must_use]
+    pub fn visible_len(&self) -> u64 {
+        match &self.filter {
+            Some(f) => f.matches.len() as u64,
+            None => self.ring.len() as u64,
+        }
+    }
+
+    /// The absolute index of row `pos`.
+    #[must_use]
+    pub fn visible_at(&self, pos: u64) -> Option<u64> {
+        match &self.filter {
+            Some(f) => f.matches.get(usize::try_from(pos).ok()?).copied(),
+            None => (pos < self.ring.len() as u64).then_some(self.base + pos),
+        }
+    }
+
+    /// The row of the first shown entry at or after absolute index `abs`.
+    #[must_use]
+    pub fn visible_pos(&self, abs: u64) -> u64 {
+        match &self.filter {
+            Some(f) => f.matches.partition_point(|&m| m < abs) as u64,
+            None => abs.saturating_sub(self.base).min(self.ring.len() as u64),
+        }
+    }
+
+    /// Whether the entry at `abs` is a row.
+    fn shown(&self, abs: u64) -> bool {
+        match &self.filter {
+            Some(f) => f.matches.binary_search(&abs).is_ok(),
+            None => abs >= self.base && abs < self.end(),
+        }
+    }
+
+    /// Apply (or clear) a filter over the window; the selection moves to the nearest match.
+    pub fn set_filter(&mut self, filter: Option<(String, Filter)>) {
+        self.filter = filter.map(|(text, filter)| {
+            let matches = self
+                .ring
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| filter.matches(e))
+                .map(|(i, _)| self.base + i as u64)
+                .collect();
+            ActiveFilter {
+                text,
+                filter,
+                matches,
+            }
+        });
+        self.snap_selection();
+    }
+
+    /// Put the selection on a shown row (the next one, else the last one).
+    fn snap_selection(&mut self) {
+        let n = self.visible_len();
+        if n == 0 {
+            return;
+        }
+        if self.follow {
+            self.selected = self.visible_at(n - 1).unwrap_or(self.selected);
+        } else if !self.shown(self.selected) {
+            let pos = self.visible_pos(self.selected).min(n - 1);
+            self.selected = self.visible_at(pos).unwrap_or(self.selected);
         }
     }
 
@@ -286,6 +388,9 @@ impl Entries {
 
     #[must_use]
     pub fn selected_entry(&self) -> Option<&Entry> {
+        if !self.shown(self.selected) {
+            return None;
+        }
         self.get(self.selected)
     }
 
@@ -296,25 +401,41 @@ impl Entries {
                 self.last_offset = Some(e.space_offset());
             }
             self.received += 1;
+            let abs = self.end();
+            if let Some(f) = &mut self.filter
+                && f.filter.matches(&e)
+            {
+                f.matches.push_back(abs);
+            }
             self.ring.push_back(e);
         }
         let over = self.ring.len().saturating_sub(self.cap);
         if over > 0 {
             self.ring.drain(..over);
             self.base += over as u64;
+            let base = self.base;
+            if let Some(f) = &mut self.filter {
+                while f.matches.front().is_some_and(|&m| m < base) {
+                    f.matches.pop_front();
+                }
+            }
         }
         self.selected = self.selected.max(self.base);
         self.top = self.top.max(self.base);
-        if self.follow && !self.ring.is_empty() {
-            self.selected = self.end() - 1;
-        }
+        self.snap_selection();
     }
 
     fn reset(&mut self, source: Source, start: Start) {
         let cap = self.cap;
         let generation = self.generation;
+        let filter = self.filter.take();
         *self = Entries::new(cap);
         self.generation = generation;
+        // The filter stays: it applies to what the new read brings.
+        self.filter = filter.map(|mut f| {
+            f.matches.clear();
+            f
+        });
         self.source = Some(source);
         self.start = start;
     }
@@ -427,6 +548,42 @@ pub enum Effect {
     },
     /// Drop the open read (stop reading from the server).
     CloseStream,
+    /// Peek the last sequence of a segment (for the publish pane).
+    PeekLast {
+        generation: u64,
+        space: String,
+        segment: String,
+    },
+    /// Read the client's subscription health (in memory) and report it.
+    RefreshSubscriptions,
+    /// Acquire a lease and hold it (renewed) until released or quit.
+    AcquireLease {
+        key: String,
+        ttl_secs: u64,
+    },
+    /// Release a held lease.
+    ReleaseLease {
+        key: String,
+    },
+    /// List the stores the picker offers (token scopes, recent history, disk).
+    LoadStores,
+    /// Use another store from now on (and remember it in the recent history).
+    SwitchStore(Uuid),
+    /// Put text on the terminal's clipboard (OSC 52).
+    Clipboard(String),
+    /// Write entries as JSON lines (`src/jsonl.rs`) to `path`.
+    Export {
+        path: String,
+        entries: Vec<Entry>,
+    },
+    /// Publish one record.
+    Publish {
+        generation: u64,
+        space: String,
+        segment: String,
+        payload: Vec<u8>,
+        metadata: Metadata,
+    },
 }
 
 /// Options the state starts with.
@@ -457,6 +614,24 @@ pub struct AppState {
     pub entries: Entries,
     pub detail: Detail,
     pub cmdline: String,
+    /// What the `/` prompt holds.
+    pub filter_input: String,
+    /// The publish pane, while open.
+    pub publish: Option<Publish>,
+    /// Bumped per publish pane opened (ties answers to it).
+    pub publish_generation: u64,
+    /// The bottom panel, when shown.
+    pub panel: Option<Panel>,
+    pub subs: Vec<SubRow>,
+    pub sub_sel: usize,
+    pub leases: Vec<LeaseRow>,
+    pub lease_sel: usize,
+    /// The store picker's rows, its selection, and the UUID typed into it.
+    pub store_choices: Vec<StoreChoice>,
+    pub store_sel: usize,
+    pub store_input: String,
+    /// What the lease or export prompt holds.
+    pub lease_input: String,
     pub note: Option<Note>,
     pub keymap: Keymap,
     pub theme: Theme,
@@ -493,6 +668,18 @@ impl AppState {
                 scroll: 0,
             },
             cmdline: String::new(),
+            filter_input: String::new(),
+            publish: None,
+            publish_generation: 0,
+            panel: None,
+            subs: Vec::new(),
+            sub_sel: 0,
+            leases: Vec::new(),
+            lease_sel: 0,
+            lease_input: String::new(),
+            store_choices: Vec::new(),
+            store_sel: 0,
+            store_input: String::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -508,7 +695,9 @@ impl AppState {
     /// Whether something time-based (ages, relative times, sparklines) is on screen.
     #[must_use]
     pub fn needs_tick(&self) -> bool {
-        self.hierarchy.level == Level::Segments || !self.entries.ring.is_empty()
+        self.hierarchy.level == Level::Segments
+            || !self.entries.ring.is_empty()
+            || self.panel.is_some()
     }
 
     /// The scope whose keys apply now.
@@ -516,6 +705,7 @@ impl AppState {
     pub fn scope(&self) -> Scope {
         match self.overlay {
             Overlay::Help { .. } => Scope::Help,
+            Overlay::Publish => Scope::Publish,
             _ => self.focus.scope(),
         }
     }
@@ -533,9 +723,16 @@ impl AppState {
                 self.key(&k)
             }
             Event::Term(TermEvent::Mouse(m)) => self.mouse(m),
+            Event::Term(TermEvent::Paste(text)) => {
+                self.paste(&text);
+                Vec::new()
+            }
             Event::Term(TermEvent::Resize(w, h)) => {
                 self.size = (w, h);
                 Vec::new()
+            }
+            Event::Tick if self.panel == Some(Panel::Subscriptions) => {
+                vec![Effect::RefreshSubscriptions]
             }
             Event::Term(_) | Event::Tick => Vec::new(),
             Event::Client(c) => self.client(c),
@@ -548,7 +745,26 @@ impl AppState {
         if self.overlay == Overlay::Command {
             return self.command_key(k);
         }
+        if self.overlay == Overlay::Filter {
+            self.filter_key(k);
+            return Vec::new();
+        }
+        if self.overlay == Overlay::StorePicker {
+            return self.picker_key(k);
+        }
+        if matches!(self.overlay, Overlay::LeasePrompt | Overlay::ExportPrompt) {
+            return self.lease_key(k);
+        }
         let chord = KeyChord::from_event(k);
+        if self.overlay == Overlay::Publish {
+            return match self.keymap.lookup(Scope::Publish, &chord) {
+                Some(action) => self.update(action),
+                None => {
+                    self.publish_edit(k);
+                    Vec::new()
+                }
+            };
+        }
         match self.keymap.lookup(self.scope(), &chord) {
             Some(action) => self.update(action),
             None => Vec::new(),
@@ -583,9 +799,271 @@ impl AppState {
         }
     }
 
+    /// Pasted text (bracketed paste) goes into the field being edited, newlines and all; with
+    /// nothing being edited it is ignored (a paste never turns into key actions).
+    fn paste(&mut self, text: &str) {
+        let one_line = || text.replace(['\r', '\n'], " ");
+        match self.overlay {
+            Overlay::Publish => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.step == Step::Edit) {
+                    match p.field {
+                        Field::Payload => {
+                            p.payload
+                                .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+                        }
+                        Field::Meta(i) => {
+                            if let Some(row) = p.metadata.get_mut(i) {
+                                row.push_str(&one_line());
+                            }
+                        }
+                    }
+                }
+            }
+            Overlay::Filter => self.filter_input.push_str(&one_line()),
+            Overlay::Command => self.cmdline.push_str(&one_line()),
+            Overlay::LeasePrompt | Overlay::ExportPrompt => self.lease_input.push_str(&one_line()),
+            Overlay::StorePicker => self.store_input.push_str(one_line().trim()),
+            Overlay::None | Overlay::Help { .. } => {}
+        }
+    }
+
+    fn filter_key(&mut self, k: &KeyEvent) {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Char('r') if ctrl => {
+                // Toggle substring ↔ regex.
+                self.filter_input = match self.filter_input.strip_prefix(REGEX_PREFIX) {
+                    Some(rest) => rest.to_owned(),
+                    None => format!("{REGEX_PREFIX}{}", self.filter_input),
+                };
+            }
+            KeyCode::Char('u') if ctrl => self.filter_input.clear(),
+            KeyCode::Char('c') if ctrl => self.overlay = Overlay::None,
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Enter => {
+                self.overlay = Overlay::None;
+                let text = std::mem::take(&mut self.filter_input);
+                self.apply_filter(&text);
+            }
+            KeyCode::Backspace => {
+                self.filter_input.pop();
+            }
+            KeyCode::Char(c) => self.filter_input.push(c),
+            _ => {}
+        }
+    }
+
+    fn lease_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        match k.code {
+            KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.overlay = Overlay::None;
+            }
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Enter => {
+                let kind = std::mem::replace(&mut self.overlay, Overlay::None);
+                let text = std::mem::take(&mut self.lease_input);
+                return if kind == Overlay::ExportPrompt {
+                    self.export(text.trim())
+                } else {
+                    self.acquire(&text)
+                };
+            }
+            KeyCode::Backspace => {
+                self.lease_input.pop();
+            }
+            KeyCode::Char(c) => self.lease_input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn picker_key(&mut self, k: &KeyEvent) -> Vec<Effect> {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        let last = self.store_choices.len().saturating_sub(1);
+        match k.code {
+            KeyCode::Char('c') if ctrl => self.overlay = Overlay::None,
+            KeyCode::Esc => self.overlay = Overlay::None,
+            KeyCode::Up => self.store_sel = self.store_sel.saturating_sub(1),
+            KeyCode::Char('p') if ctrl => self.store_sel = self.store_sel.saturating_sub(1),
+            KeyCode::Down => self.store_sel = (self.store_sel + 1).min(last),
+            KeyCode::Char('n') if ctrl => self.store_sel = (self.store_sel + 1).min(last),
+            KeyCode::Enter => {
+                let typed = std::mem::take(&mut self.store_input);
+                let typed = typed.trim();
+                if typed.is_empty() {
+                    return match self.store_choices.get(self.store_sel) {
+                        Some(c) => {
+                            let id = c.id;
+                            self.switch_store(id)
+                        }
+                        None => Vec::new(),
+                    };
+                }
+                return match Uuid::parse_str(typed) {
+                    Ok(id) => self.switch_store(id),
+                    Err(e) => {
+                        self.store_input = typed.to_owned();
+                        self.note(format!("not a store UUID: {e}"), true);
+                        Vec::new()
+                    }
+                };
+            }
+            KeyCode::Backspace => {
+                self.store_input.pop();
+            }
+            KeyCode::Char(c) if !ctrl => self.store_input.push(c),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn open_picker(&mut self) -> Vec<Effect> {
+        self.overlay = Overlay::StorePicker;
+        self.store_input.clear();
+        self.store_choices = merge(self.store, &[]);
+        self.store_sel = 0;
+        vec![Effect::LoadStores]
+    }
+
+    /// Use store `id`: everything shown so far belongs to the old one and is dropped.
+    pub fn switch_store(&mut self, id: Uuid) -> Vec<Effect> {
+        self.overlay = Overlay::None;
+        if id == self.store {
+            self.note(format!("already on store {id}"), false);
+            return Vec::new();
+        }
+        self.store = id;
+        let h = &mut self.hierarchy;
+        h.level = Level::Spaces;
+        h.spaces.clear();
+        h.spaces_load = Load::Loading;
+        h.space_sel = 0;
+        h.space = None;
+        h.segments.clear();
+        h.segments_load = Load::Loading;
+        h.seg_sel = 0;
+        h.top = 0;
+        h.generation += 1;
+        let generation = self.entries.generation + 1;
+        self.entries = Entries::new(self.entries.cap);
+        self.entries.generation = generation;
+        self.detail.scroll = 0;
+        self.publish = None;
+        self.focus = Focus::Hierarchy;
+        self.note(format!("store {id}"), false);
+        vec![
+            Effect::CloseStream,
+            Effect::Unwatch,
+            Effect::SwitchStore(id),
+            Effect::LoadSpaces,
+        ]
+    }
+
+    /// Acquire `KEY [TTL]`.
+    pub fn acquire(&mut self, text: &str) -> Vec<Effect> {
+        if self.read_only {
+            self.note("read-only session: acquiring leases is disabled", true);
+            return Vec::new();
+        }
+        let (key, ttl_secs) = match parse_acquire(text) {
+            Ok(v) => v,
+            Err(e) => {
+                self.note(e, true);
+                return Vec::new();
+            }
+        };
+        if let Some(i) = self.leases.iter().position(|l| l.key == key) {
+            if matches!(
+                self.leases[i].state,
+                LeaseState::Held | LeaseState::Acquiring | LeaseState::Releasing
+            ) {
+                self.note(format!("lease {key:?} is already held here"), true);
+                return Vec::new();
+            }
+            self.leases.remove(i);
+        }
+        self.leases.push(LeaseRow {
+            key: key.clone(),
+            ttl_secs,
+            holder: String::new(),
+            state: LeaseState::Acquiring,
+            since_ms: self.now_ms,
+        });
+        self.lease_sel = self.leases.len() - 1;
+        self.panel = Some(Panel::Leases);
+        vec![Effect::AcquireLease { key, ttl_secs }]
+    }
+
+    /// Export the shown entries (all of the window, or the filter's matches) to `path`.
+    pub fn export(&mut self, path: &str) -> Vec<Effect> {
+        if path.is_empty() {
+            self.note("export: a file path is needed", true);
+            return Vec::new();
+        }
+        let e = &self.entries;
+        let entries: Vec<Entry> = (0..e.visible_len())
+            .filter_map(|pos| e.get(e.visible_at(pos)?).cloned())
+            .collect();
+        if entries.is_empty() {
+            self.note("nothing to export: no entries loaded", true);
+            return Vec::new();
+        }
+        self.note(
+            format!("exporting {} entries to {path}…", entries.len()),
+            false,
+        );
+        vec![Effect::Export {
+            path: path.to_owned(),
+            entries,
+        }]
+    }
+
+    fn toggle_panel(&mut self, panel: Panel) -> Vec<Effect> {
+        if self.panel == Some(panel) {
+            self.panel = None;
+            if self.focus == Focus::Panel {
+                self.focus = Focus::Entries;
+            }
+            return Vec::new();
+        }
+        self.panel = Some(panel);
+        self.focus = Focus::Panel;
+        match panel {
+            Panel::Subscriptions => vec![Effect::RefreshSubscriptions],
+            Panel::Leases => Vec::new(),
+        }
+    }
+
+    /// Filter the entry list by `text` (empty: clear the filter).
+    pub fn apply_filter(&mut self, text: &str) {
+        if text.is_empty() {
+            self.clear_filter();
+            return;
+        }
+        match Filter::parse(text) {
+            Ok(f) => {
+                self.entries.set_filter(Some((text.to_owned(), f)));
+                self.detail.scroll = 0;
+                self.fix_scroll();
+            }
+            Err(e) => self.note(format!("filter {text:?}: {e}"), true),
+        }
+    }
+
+    fn clear_filter(&mut self) {
+        if self.entries.filter.is_some() {
+            self.entries.set_filter(None);
+            self.fix_scroll();
+            self.note("filter cleared", false);
+        }
+    }
+
     /// Apply one action.
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         self.note = None;
+        if self.overlay == Overlay::Publish && action != Action::Quit {
+            return self.publish_action(action);
+        }
         let effects = match action {
             Action::Quit => {
                 self.quit = true;
@@ -604,19 +1082,106 @@ impl AppState {
                 self.cmdline.clear();
                 Vec::new()
             }
+            Action::Filter => {
+                self.overlay = Overlay::Filter;
+                self.filter_input = self
+                    .entries
+                    .filter
+                    .as_ref()
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                Vec::new()
+            }
+            Action::ClearFilter => {
+                self.clear_filter();
+                Vec::new()
+            }
+            Action::Publish => match self.publish_target() {
+                Some((space, segment)) => self.open_publish(space, segment, None),
+                None => {
+                    self.note(
+                        "publish needs a segment: open one, or :publish SPACE/SEGMENT",
+                        true,
+                    );
+                    Vec::new()
+                }
+            },
+            Action::CopyToPublish => match self.entries.selected_entry().cloned() {
+                Some(e) => self.open_publish(e.space.clone(), e.segment.clone(), Some(&e)),
+                None => {
+                    self.note("no entry selected to copy", true);
+                    Vec::new()
+                }
+            },
+            Action::Submit | Action::AddRow | Action::RemoveRow | Action::Newline => Vec::new(),
+            Action::ToggleSubscriptions => self.toggle_panel(Panel::Subscriptions),
+            Action::ToggleLeases => self.toggle_panel(Panel::Leases),
+            Action::AcquireLease => {
+                if self.read_only {
+                    self.note("read-only session: acquiring leases is disabled", true);
+                } else {
+                    self.panel = Some(Panel::Leases);
+                    self.overlay = Overlay::LeasePrompt;
+                    self.lease_input.clear();
+                }
+                Vec::new()
+            }
+            Action::ReleaseLease => self.release_selected(),
+            Action::StorePicker => self.open_picker(),
+            Action::CopyPayload | Action::CopyEntry => match self.entries.selected_entry() {
+                Some(e) => {
+                    let text = if action == Action::CopyPayload {
+                        String::from_utf8_lossy(e.payload_bytes()).into_owned()
+                    } else {
+                        crate::jsonl::entry_line(e)
+                    };
+                    let what = if action == Action::CopyPayload {
+                        "payload"
+                    } else {
+                        "entry"
+                    };
+                    self.note(
+                        format!(
+                            "copied the {what} of #{} ({} B, OSC 52)",
+                            e.sequence,
+                            text.len()
+                        ),
+                        false,
+                    );
+                    vec![Effect::Clipboard(text)]
+                }
+                None => {
+                    self.note("no entry selected to copy", true);
+                    Vec::new()
+                }
+            },
+            Action::Export => match &self.entries.source {
+                Some(source) => {
+                    self.overlay = Overlay::ExportPrompt;
+                    self.lease_input = default_export_path(source);
+                    Vec::new()
+                }
+                None => {
+                    self.note("nothing to export: open a segment or a space first", true);
+                    Vec::new()
+                }
+            },
             Action::FocusNext => {
                 self.focus = match self.focus {
                     Focus::Hierarchy => Focus::Entries,
                     Focus::Entries => Focus::Detail,
-                    Focus::Detail => Focus::Hierarchy,
+                    Focus::Detail if self.panel.is_some() => Focus::Panel,
+                    Focus::Detail | Focus::Panel => Focus::Hierarchy,
                 };
                 Vec::new()
             }
             Action::FocusPrev => {
                 self.focus = match self.focus {
+                    Focus::Hierarchy if self.panel.is_some() => Focus::Panel,
                     Focus::Hierarchy => Focus::Detail,
                     Focus::Entries => Focus::Hierarchy,
                     Focus::Detail => Focus::Entries,
+                    Focus::Panel => Focus::Detail,
                 };
                 Vec::new()
             }
@@ -646,12 +1211,181 @@ impl AppState {
         effects
     }
 
+    /// The segment `P` publishes to: the open segment, else the one selected in the hierarchy.
+    fn publish_target(&self) -> Option<(String, String)> {
+        if let Some(Source::Segment { space, segment }) = &self.entries.source {
+            return Some((space.clone(), segment.clone()));
+        }
+        let h = &self.hierarchy;
+        match (h.level, &h.space, h.seg_sel) {
+            (Level::Segments, Some(space), i) if i > 0 => h
+                .segments
+                .get(i - 1)
+                .map(|r| (space.clone(), r.name.clone())),
+            _ => None,
+        }
+    }
+
+    /// The last sequence of `space/segment` from the live statuses, when watched.
+    fn known_last(&self, space: &str, segment: &str) -> Option<u64> {
+        if self.hierarchy.space.as_deref() != Some(space) {
+            return None;
+        }
+        self.hierarchy
+            .segments
+            .iter()
+            .find(|r| r.name == segment)
+            .and_then(|r| r.status.as_ref())
+            .map(|s| s.last_sequence)
+    }
+
+    fn open_publish(
+        &mut self,
+        space: String,
+        segment: String,
+        from: Option<&Entry>,
+    ) -> Vec<Effect> {
+        self.publish_generation += 1;
+        let generation = self.publish_generation;
+        let mut p = match from {
+            Some(e) => Publish::from_entry(e, generation),
+            None => Publish::new(space.clone(), segment.clone(), generation),
+        };
+        self.overlay = Overlay::Publish;
+        let known = self.known_last(&space, &segment);
+        p.next_sequence = known.map(|l| l + 1);
+        self.publish = Some(p);
+        if self.read_only {
+            self.note("read-only session: publishing is disabled", true);
+            return Vec::new();
+        }
+        match known {
+            Some(_) => Vec::new(),
+            None => vec![Effect::PeekLast {
+                generation,
+                space,
+                segment,
+            }],
+        }
+    }
+
+    fn publish_action(&mut self, action: Action) -> Vec<Effect> {
+        let read_only = self.read_only;
+        let Some(p) = self.publish.as_mut() else {
+            self.overlay = Overlay::None;
+            return Vec::new();
+        };
+        let mut note: Option<String> = None;
+        match action {
+            Action::Cancel => match p.step {
+                Step::Preview => p.step = Step::Edit,
+                _ => {
+                    self.publish = None;
+                    self.overlay = Overlay::None;
+                }
+            },
+            Action::FocusNext | Action::FocusPrev if p.step == Step::Edit => p.next_field(),
+            Action::AddRow if p.step == Step::Edit => p.add_row(),
+            Action::RemoveRow if p.step == Step::Edit => p.remove_row(),
+            Action::Newline if p.step == Step::Edit && p.field == Field::Payload => {
+                p.payload.insert_newline();
+            }
+            Action::Submit => match p.step.clone() {
+                Step::Edit | Step::Sent(_) | Step::Failed(_) if read_only => {
+                    note = Some("read-only session: publishing is disabled (nothing sent)".into());
+                }
+                Step::Edit => match p.parsed_metadata() {
+                    Ok(_) => p.step = Step::Preview,
+                    Err(e) => note = Some(e),
+                },
+                Step::Preview => {
+                    let metadata = match p.parsed_metadata() {
+                        Ok(m) => m,
+                        Err(e) => {
+                            p.step = Step::Edit;
+                            self.note(e, true);
+                            return Vec::new();
+                        }
+                    };
+                    p.step = Step::Sending;
+                    return vec![Effect::Publish {
+                        generation: p.generation,
+                        space: p.space.clone(),
+                        segment: p.segment.clone(),
+                        payload: p.text().into_bytes(),
+                        metadata,
+                    }];
+                }
+                Step::Sent(_) | Step::Failed(_) => p.step = Step::Edit,
+                Step::Sending => {}
+            },
+            _ => {}
+        }
+        if let Some(n) = note {
+            self.note(n, true);
+        }
+        Vec::new()
+    }
+
+    /// A key the publish pane has no action for: it edits the focused field.
+    fn publish_edit(&mut self, k: &KeyEvent) {
+        let Some(p) = self.publish.as_mut() else {
+            return;
+        };
+        if p.step != Step::Edit {
+            return;
+        }
+        match p.field {
+            Field::Payload => {
+                p.payload.input(*k);
+            }
+            Field::Meta(i) => {
+                let Some(row) = p.metadata.get_mut(i) else {
+                    return;
+                };
+                match k.code {
+                    KeyCode::Backspace => {
+                        row.pop();
+                    }
+                    KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                        row.push(c);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn release_selected(&mut self) -> Vec<Effect> {
+        if self.panel != Some(Panel::Leases) {
+            return Vec::new();
+        }
+        let Some(l) = self.leases.get_mut(self.lease_sel) else {
+            self.note("no lease selected", true);
+            return Vec::new();
+        };
+        match l.state {
+            LeaseState::Held => {
+                l.state = LeaseState::Releasing;
+                vec![Effect::ReleaseLease { key: l.key.clone() }]
+            }
+            LeaseState::Lost(_) | LeaseState::Failed(_) => {
+                // Nothing held: x clears the row.
+                self.leases.remove(self.lease_sel);
+                self.lease_sel = self.lease_sel.min(self.leases.len().saturating_sub(1));
+                Vec::new()
+            }
+            LeaseState::Acquiring | LeaseState::Releasing => Vec::new(),
+        }
+    }
+
     fn page(&self) -> usize {
         let a = layout::areas(self.area(), self);
         let rect = match self.focus {
             Focus::Hierarchy => a.hierarchy,
             Focus::Entries => a.entries,
             Focus::Detail => a.detail,
+            Focus::Panel => a.panel,
         };
         rect.map_or(1, |r| usize::from(r.height.saturating_sub(3)).max(1))
     }
@@ -681,6 +1415,22 @@ impl AppState {
                 h.select(next);
             }
             Focus::Entries => self.move_entries(action, page as u64),
+            Focus::Panel => {
+                let (sel, len) = match self.panel {
+                    Some(Panel::Leases) => (&mut self.lease_sel, self.leases.len()),
+                    _ => (&mut self.sub_sel, self.subs.len()),
+                };
+                let last = len.saturating_sub(1);
+                *sel = match action {
+                    Action::Up => sel.saturating_sub(1),
+                    Action::Down => *sel + 1,
+                    Action::PageUp => sel.saturating_sub(page),
+                    Action::PageDown => *sel + page,
+                    Action::Top => 0,
+                    _ => last,
+                }
+                .min(last);
+            }
             Focus::Detail => {
                 let max = self.detail_max_scroll();
                 let page = u16::try_from(page).unwrap_or(u16::MAX);
@@ -700,21 +1450,22 @@ impl AppState {
 
     fn move_entries(&mut self, action: Action, page: u64) {
         let e = &mut self.entries;
-        if e.ring.is_empty() {
+        let n = e.visible_len();
+        if n == 0 {
             e.follow = action == Action::Bottom || e.follow;
             return;
         }
-        let last = e.end() - 1;
-        let cur = e.selected;
+        let last = n - 1;
+        let cur = e.visible_pos(e.selected).min(last);
         let next = match action {
             Action::Up => cur.saturating_sub(1),
             Action::Down => cur + 1,
             Action::PageUp => cur.saturating_sub(page),
             Action::PageDown => cur + page,
-            Action::Top => e.base,
+            Action::Top => 0,
             _ => last,
         };
-        e.selected = next.clamp(e.base, last);
+        e.selected = e.visible_at(next.min(last)).unwrap_or(e.selected);
         match action {
             Action::Bottom => e.follow = true,
             Action::Up | Action::PageUp | Action::Top => e.follow = false,
@@ -764,7 +1515,7 @@ impl AppState {
                 }
                 Vec::new()
             }
-            Focus::Detail => Vec::new(),
+            Focus::Detail | Focus::Panel => Vec::new(),
         }
     }
 
@@ -781,10 +1532,19 @@ impl AppState {
                 Vec::new()
             }
             Focus::Entries => {
-                self.focus = Focus::Hierarchy;
+                if self.entries.filter.is_some() {
+                    self.clear_filter();
+                } else {
+                    self.focus = Focus::Hierarchy;
+                }
                 Vec::new()
             }
             Focus::Detail => {
+                self.focus = Focus::Entries;
+                Vec::new()
+            }
+            Focus::Panel => {
+                self.panel = None;
                 self.focus = Focus::Entries;
                 Vec::new()
             }
@@ -943,12 +1703,42 @@ impl AppState {
                     Vec::new()
                 }
             },
+            ("publish" | "pub", "") => self.update(Action::Publish),
+            ("publish" | "pub", target) => {
+                let (space, segment) = match target.split_once('/') {
+                    Some((sp, seg)) if !sp.is_empty() && !seg.is_empty() => {
+                        (sp.to_owned(), seg.to_owned())
+                    }
+                    None if self.hierarchy.space.is_some() => (
+                        self.hierarchy.space.clone().unwrap_or_default(),
+                        target.to_owned(),
+                    ),
+                    _ => {
+                        self.note("usage: :publish SPACE/SEGMENT", true);
+                        return Vec::new();
+                    }
+                };
+                self.open_publish(space, segment, None)
+            }
+            ("acquire" | "lease", text) => self.acquire(text),
+            ("store", "") => self.open_picker(),
+            ("store", id) => match Uuid::parse_str(id) {
+                Ok(id) => self.switch_store(id),
+                Err(e) => {
+                    self.note(format!(":store {id}: {e}"), true);
+                    Vec::new()
+                }
+            },
+            ("filter" | "f", text) => {
+                self.apply_filter(text);
+                Vec::new()
+            }
             ("head", "") => self.restart(Start::Head),
             ("tail", "") => self.restart(Start::Tail),
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :q)"
+                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :acquire, :store, :q)"
                     ),
                     true,
                 );
@@ -1025,6 +1815,81 @@ impl AppState {
                 }
             }
             ClientEvent::Conn(state) => self.conn_changed(&state),
+            ClientEvent::LastSequence { generation, result } => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {
+                    match result {
+                        Ok(last) => p.next_sequence = Some(last + 1),
+                        Err(e) => {
+                            let text = format!("peek {}/{}: {e}", p.space, p.segment);
+                            self.note(text, true);
+                        }
+                    }
+                }
+            }
+            ClientEvent::Subscriptions(mut rows) => {
+                rows.sort_by(|a, b| a.target.cmp(&b.target).then(a.id.cmp(&b.id)));
+                self.subs = rows;
+                self.sub_sel = self.sub_sel.min(self.subs.len().saturating_sub(1));
+            }
+            ClientEvent::LeaseAcquired {
+                key,
+                holder,
+                ttl_secs,
+            } => {
+                let now = self.now_ms;
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.holder = holder;
+                    l.ttl_secs = ttl_secs;
+                    l.state = LeaseState::Held;
+                    l.since_ms = now;
+                }
+                self.note(format!("lease {key:?} acquired"), false);
+            }
+            ClientEvent::LeaseFailed { key, message } => {
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.state = LeaseState::Failed(message);
+                }
+            }
+            ClientEvent::LeaseLost { key, reason } => {
+                if let Some(l) = self.leases.iter_mut().find(|l| l.key == key) {
+                    l.state = LeaseState::Lost(reason);
+                }
+            }
+            ClientEvent::LeaseReleased { key, result } => {
+                if let Some(i) = self.leases.iter().position(|l| l.key == key) {
+                    match result {
+                        Ok(_) => {
+                            self.leases.remove(i);
+                            self.lease_sel =
+                                self.lease_sel.min(self.leases.len().saturating_sub(1));
+                            self.note(format!("lease {key:?} released"), false);
+                        }
+                        Err(e) => self.leases[i].state = LeaseState::Lost(e),
+                    }
+                }
+            }
+            ClientEvent::Stores(lists) => {
+                let keep = self.store_choices.get(self.store_sel).map(|c| c.id);
+                self.store_choices = merge(self.store, &lists);
+                self.store_sel = keep
+                    .and_then(|k| self.store_choices.iter().position(|c| c.id == k))
+                    .unwrap_or(0);
+            }
+            ClientEvent::Exported { path, result } => match result {
+                Ok(n) => self.note(format!("exported {n} entries to {path}"), false),
+                Err(e) => self.note(format!("export to {path} failed: {e}"), true),
+            },
+            ClientEvent::Published { generation, result } => {
+                if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {
+                    match result {
+                        Ok(status) => {
+                            p.next_sequence = Some(status.last_sequence + 1);
+                            p.step = Step::Sent(status.last_sequence);
+                        }
+                        Err(e) => p.step = Step::Failed(e),
+                    }
+                }
+            }
         }
         Vec::new()
     }
@@ -1077,6 +1942,13 @@ impl AppState {
     fn apply_status(&mut self, s: SegmentStatus) {
         if self.hierarchy.space.as_deref() != Some(s.space.as_str()) || s.heartbeat {
             return;
+        }
+        if let Some(p) = self.publish.as_mut()
+            && p.space == s.space
+            && p.segment == s.segment
+            && p.next_sequence.is_none_or(|n| n <= s.last_sequence)
+        {
+            p.next_sequence = Some(s.last_sequence + 1);
         }
         let sec = self.now_ms.div_euclid(1000);
         let row = self.segment_row(&s.segment.clone());
@@ -1138,14 +2010,15 @@ impl AppState {
                         }
                     }
                     Focus::Entries => {
-                        let i = self.entries.top + u64::from(row);
-                        if i < self.entries.end() {
-                            self.entries.selected = i;
-                            self.entries.follow = i + 1 == self.entries.end();
+                        let e = &mut self.entries;
+                        let pos = e.visible_pos(e.top) + u64::from(row);
+                        if let Some(i) = e.visible_at(pos) {
+                            e.selected = i;
+                            e.follow = pos + 1 == e.visible_len();
                             self.detail.scroll = 0;
                         }
                     }
-                    Focus::Detail => {}
+                    Focus::Detail | Focus::Panel => {}
                 }
             }
             _ => {}
@@ -1170,15 +2043,41 @@ impl AppState {
         if let Some(r) = a.entries {
             let rows = u64::from(r.height.saturating_sub(3)).max(1);
             let e = &mut self.entries;
+            let n = e.visible_len();
+            let sel = e.visible_pos(e.selected);
+            let mut top = e.visible_pos(e.top);
             if e.follow {
-                e.top = e.end().saturating_sub(rows).max(e.base);
-            } else if e.selected < e.top {
-                e.top = e.selected;
-            } else if e.selected >= e.top + rows {
-                e.top = e.selected + 1 - rows;
+                top = n.saturating_sub(rows);
+            } else if sel < top {
+                top = sel;
+            } else if sel >= top + rows {
+                top = sel + 1 - rows;
             }
-            e.top = e.top.max(e.base);
+            top = top.min(n.saturating_sub(1));
+            e.top = e.visible_at(top).unwrap_or(e.base);
         }
+    }
+}
+
+/// `./skope-export-<space>-<segment>.jsonl` (`all` for a space read).
+#[must_use]
+pub fn default_export_path(source: &Source) -> String {
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    match source {
+        Source::Segment { space, segment } => {
+            format!("./skope-export-{}-{}.jsonl", clean(space), clean(segment))
+        }
+        Source::Space { space } => format!("./skope-export-{}-all.jsonl", clean(space)),
     }
 }
 

@@ -18,6 +18,8 @@ pub struct Theme {
     pub warn: Style,
     pub error: Style,
     pub accent: Style,
+    /// Filter matches.
+    pub highlight: Style,
     pub json_key: Style,
     pub json_string: Style,
     pub json_number: Style,
@@ -44,6 +46,10 @@ impl Theme {
             warn: Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
             error: Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             accent: Style::new().fg(Color::Magenta),
+            highlight: Style::new()
+                .bg(Color::Yellow)
+                .fg(Color::Black)
+                .add_modifier(Modifier::BOLD),
             json_key: Style::new().fg(Color::Blue).add_modifier(Modifier::BOLD),
             json_string: Style::new().fg(Color::Green),
             json_number: Style::new().fg(Color::Yellow),
@@ -68,6 +74,7 @@ impl Theme {
             warn: Style::new().add_modifier(Modifier::BOLD),
             error: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
             accent: plain,
+            highlight: Style::new().add_modifier(Modifier::UNDERLINED | Modifier::BOLD),
             json_key: Style::new().add_modifier(Modifier::BOLD),
             json_string: plain,
             json_number: plain,

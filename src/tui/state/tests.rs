@@ -607,3 +607,540 @@ fn tiny_terminals_do_not_panic_on_input() {
     }
     mouse(&mut s, MouseEventKind::Down(MouseButton::Left), 1, 1);
 }
+
+fn entry_with(seq: u64, payload: &str) -> Entry {
+    let mut e = entry("orders", "eu-1", seq);
+    e.payload = Some(payload.as_bytes().to_vec());
+    e
+}
+
+#[test]
+fn filter_prompt_filters_rows_and_counts() {
+    let mut s = tailing(0);
+    let generation = s.entries.generation;
+    let batch = (1..=10)
+        .map(|i| {
+            let status = if i % 3 == 0 { "paid" } else { "created" };
+            entry_with(i, &format!(r#"{{"n":{i},"status":"{status}"}}"#))
+        })
+        .collect();
+    client(&mut s, ClientEvent::Entries { generation, batch });
+    key(&mut s, KeyCode::Char('/'));
+    assert_eq!(s.overlay, Overlay::Filter);
+    typed(&mut s, "paid");
+    // Typing edits the prompt only; q is text here.
+    assert!(!s.quit);
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.overlay, Overlay::None);
+    let f = s.entries.filter.as_ref().expect("filter");
+    assert_eq!(f.text, "paid");
+    assert_eq!(f.matches.len(), 3);
+    assert_eq!(s.entries.visible_len(), 3);
+    // Following: the last match is selected.
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(9));
+    s.update(Action::Up);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(6));
+    s.update(Action::Top);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(3));
+    // New arrivals are filtered too.
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![
+                entry_with(11, r#"{"status":"paid"}"#),
+                entry_with(12, r#"{"status":"x"}"#),
+            ],
+        },
+    );
+    assert_eq!(s.entries.visible_len(), 4);
+    s.update(Action::Bottom);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(11));
+    // Esc in the entry list clears the filter first, then goes back.
+    s.focus = Focus::Entries;
+    key(&mut s, KeyCode::Esc);
+    assert!(s.entries.filter.is_none());
+    assert_eq!(s.focus, Focus::Entries);
+    assert_eq!(s.entries.visible_len(), 12);
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.focus, Focus::Hierarchy);
+}
+
+#[test]
+fn filter_kinds_and_errors() {
+    let mut s = tailing(0);
+    let generation = s.entries.generation;
+    let batch = (1..=6)
+        .map(|i| entry_with(i, &format!(r#"{{"a":{{"n":{i}}}}}"#)))
+        .collect();
+    client(&mut s, ClientEvent::Entries { generation, batch });
+    s.apply_filter("$.a.n > 4");
+    assert_eq!(s.entries.visible_len(), 2);
+    s.apply_filter(r"re:\b[12]\b");
+    assert_eq!(s.entries.visible_len(), 2);
+    // A bad filter leaves the previous one and says why.
+    s.apply_filter("re:(");
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+    assert_eq!(s.entries.visible_len(), 2);
+    // ctrl-r toggles the regex prefix in the prompt.
+    s.update(Action::Filter);
+    assert_eq!(s.filter_input, r"re:\b[12]\b");
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char('r'),
+        KeyModifiers::CONTROL,
+    ))));
+    assert_eq!(s.filter_input, r"\b[12]\b");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, Overlay::None);
+    assert_eq!(
+        s.entries.filter.as_ref().map(|f| f.text.as_str()),
+        Some(r"re:\b[12]\b")
+    );
+    // No match: no selection, and :filter with nothing clears.
+    s.command(":filter nothing-matches");
+    assert_eq!(s.entries.visible_len(), 0);
+    assert!(s.entries.selected_entry().is_none());
+    s.command(":filter");
+    assert!(s.entries.filter.is_none());
+    assert_eq!(s.entries.visible_len(), 6);
+}
+
+#[test]
+fn filter_matches_leave_with_the_window() {
+    let mut s = tailing(0);
+    s.apply_filter("\"n\"");
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: (1..=150).map(|i| entry("orders", "eu-1", i)).collect(),
+        },
+    );
+    // window is 100: matches of evicted entries are gone.
+    assert_eq!(s.entries.visible_len(), 100);
+    let f = s.entries.filter.as_ref().expect("filter");
+    assert_eq!(f.matches.front().copied(), Some(s.entries.base));
+}
+
+fn ctrl(s: &mut AppState, c: char) -> Vec<Effect> {
+    s.handle(Event::Term(TermEvent::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    ))))
+}
+
+#[test]
+fn publish_edits_previews_sends_and_shows_the_answer() {
+    let mut s = tailing(3);
+    // The next sequence comes from the live status (eu-1 is at 5000): no peek needed.
+    let fx = key(&mut s, KeyCode::Char('P'));
+    assert!(fx.is_empty());
+    assert_eq!(s.overlay, Overlay::Publish);
+    assert_eq!(s.scope(), Scope::Publish);
+    let p = s.publish.as_ref().expect("pane");
+    assert_eq!((p.space.as_str(), p.segment.as_str()), ("orders", "eu-1"));
+    assert_eq!(p.next_sequence, Some(5001));
+    // q is text here, not quit.
+    typed(&mut s, r#"{"q":1}"#);
+    assert!(!s.quit);
+    assert_eq!(
+        s.publish.as_ref().map(Publish::validity),
+        Some(crate::tui::publish::Validity::Json)
+    );
+    ctrl(&mut s, 'n');
+    typed(&mut s, "k=v");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        s.publish.as_ref().map(|p| p.step.clone()),
+        Some(Step::Preview)
+    );
+    // Esc in the preview goes back to editing; Enter twice sends.
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.publish.as_ref().map(|p| p.step.clone()), Some(Step::Edit));
+    key(&mut s, KeyCode::Enter);
+    let fx = key(&mut s, KeyCode::Enter);
+    let mut metadata = Metadata::new();
+    metadata.insert("k".into(), "v".into());
+    assert_eq!(
+        fx,
+        vec![Effect::Publish {
+            generation: 1,
+            space: "orders".into(),
+            segment: "eu-1".into(),
+            payload: br#"{"q":1}"#.to_vec(),
+            metadata,
+        }]
+    );
+    assert_eq!(
+        s.publish.as_ref().map(|p| p.step.clone()),
+        Some(Step::Sending)
+    );
+    // A stale answer is ignored; the right one shows.
+    client(
+        &mut s,
+        ClientEvent::Published {
+            generation: 7,
+            result: Err("nope".into()),
+        },
+    );
+    assert_eq!(
+        s.publish.as_ref().map(|p| p.step.clone()),
+        Some(Step::Sending)
+    );
+    client(
+        &mut s,
+        ClientEvent::Published {
+            generation: 1,
+            result: Ok(status("orders", "eu-1", 5001, NOW)),
+        },
+    );
+    assert_eq!(
+        s.publish.as_ref().map(|p| p.step.clone()),
+        Some(Step::Sent(5001))
+    );
+    assert_eq!(s.publish.as_ref().and_then(|p| p.next_sequence), Some(5002));
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Enter);
+    client(
+        &mut s,
+        ClientEvent::Published {
+            generation: 1,
+            result: Err("produce failed: boom".into()),
+        },
+    );
+    assert_eq!(
+        s.publish.as_ref().map(|p| p.step.clone()),
+        Some(Step::Failed("produce failed: boom".into()))
+    );
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.publish.is_none());
+}
+
+#[test]
+fn publish_peeks_when_the_target_is_not_watched_and_refuses_bad_metadata() {
+    let mut s = state();
+    let fx = s.command(":publish other/seg");
+    assert_eq!(
+        fx,
+        vec![Effect::PeekLast {
+            generation: 1,
+            space: "other".into(),
+            segment: "seg".into()
+        }]
+    );
+    client(
+        &mut s,
+        ClientEvent::LastSequence {
+            generation: 1,
+            result: Ok(41),
+        },
+    );
+    assert_eq!(s.publish.as_ref().and_then(|p| p.next_sequence), Some(42));
+    ctrl(&mut s, 'n');
+    typed(&mut s, "novalue");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(fx.is_empty());
+    assert_eq!(s.publish.as_ref().map(|p| p.step.clone()), Some(Step::Edit));
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+    ctrl(&mut s, 'x');
+    assert_eq!(s.publish.as_ref().map(|p| p.metadata.len()), Some(0));
+    // Without a segment, P says what it needs.
+    let mut s = state();
+    s.update(Action::Publish);
+    assert!(s.publish.is_none());
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn publish_is_refused_in_read_only_mode() {
+    let mut s = tailing(3);
+    s.read_only = true;
+    key(&mut s, KeyCode::Char('P'));
+    assert_eq!(s.overlay, Overlay::Publish);
+    typed(&mut s, "x");
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert_eq!(s.publish.as_ref().map(|p| p.step.clone()), Some(Step::Edit));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("read-only"))
+    );
+}
+
+#[test]
+fn copy_to_publish_prefills_from_the_selected_entry() {
+    let mut s = tailing(3);
+    s.focus = Focus::Entries;
+    key(&mut s, KeyCode::Char('c'));
+    let p = s.publish.as_ref().expect("pane");
+    assert_eq!(p.text(), r#"{"n":3}"#);
+    assert_eq!((p.space.as_str(), p.segment.as_str()), ("orders", "eu-1"));
+}
+
+fn sub_row(target: &str) -> SubRow {
+    SubRow {
+        id: format!("id-{target}"),
+        target: target.into(),
+        state: "active".into(),
+        updates: 3,
+        heartbeats: 1,
+        reconnects: 0,
+        handler_timeouts: 0,
+        last_error: None,
+        last_update_ms: Some(NOW - 2000),
+    }
+}
+
+#[test]
+fn subscriptions_panel_refreshes_on_the_tick_while_shown() {
+    let mut s = state();
+    assert!(s.handle(Event::Tick).is_empty());
+    let fx = key(&mut s, KeyCode::Char('S'));
+    assert_eq!(fx, vec![Effect::RefreshSubscriptions]);
+    assert_eq!(s.panel, Some(Panel::Subscriptions));
+    assert_eq!(s.focus, Focus::Panel);
+    assert!(s.needs_tick());
+    assert_eq!(s.handle(Event::Tick), vec![Effect::RefreshSubscriptions]);
+    client(
+        &mut s,
+        ClientEvent::Subscriptions(vec![sub_row("b/*"), sub_row("a/*")]),
+    );
+    assert_eq!(s.subs[0].target, "a/*");
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.sub_sel, 1);
+    key(&mut s, KeyCode::Char('j'));
+    assert_eq!(s.sub_sel, 1);
+    // Tab cycles through the panel; S hides it.
+    s.update(Action::FocusNext);
+    assert_eq!(s.focus, Focus::Hierarchy);
+    s.update(Action::FocusPrev);
+    assert_eq!(s.focus, Focus::Panel);
+    key(&mut s, KeyCode::Char('S'));
+    assert_eq!(s.panel, None);
+    assert_eq!(s.focus, Focus::Entries);
+    assert!(s.handle(Event::Tick).is_empty());
+}
+
+#[test]
+fn leases_acquire_show_and_release() {
+    let mut s = state();
+    key(&mut s, KeyCode::Char('L'));
+    assert_eq!(s.panel, Some(Panel::Leases));
+    key(&mut s, KeyCode::Char('a'));
+    assert_eq!(s.overlay, Overlay::LeasePrompt);
+    typed(&mut s, "job 10s");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        fx,
+        vec![Effect::AcquireLease {
+            key: "job".into(),
+            ttl_secs: 10
+        }]
+    );
+    assert_eq!(s.leases[0].state, LeaseState::Acquiring);
+    // Twice the same key is refused while it is held here.
+    assert!(s.acquire("job").is_empty());
+    s.now_ms = NOW + 1000;
+    client(
+        &mut s,
+        ClientEvent::LeaseAcquired {
+            key: "job".into(),
+            holder: "holder-1".into(),
+            ttl_secs: 10,
+        },
+    );
+    assert_eq!(s.leases[0].state, LeaseState::Held);
+    assert_eq!(s.leases[0].since_ms, NOW + 1000);
+    let fx = key(&mut s, KeyCode::Char('x'));
+    assert_eq!(fx, vec![Effect::ReleaseLease { key: "job".into() }]);
+    assert_eq!(s.leases[0].state, LeaseState::Releasing);
+    client(
+        &mut s,
+        ClientEvent::LeaseReleased {
+            key: "job".into(),
+            result: Ok(true),
+        },
+    );
+    assert!(s.leases.is_empty());
+    // A lost lease shows why; x clears its row.
+    s.acquire("other 5");
+    client(
+        &mut s,
+        ClientEvent::LeaseLost {
+            key: "other".into(),
+            reason: "expired".into(),
+        },
+    );
+    assert_eq!(s.leases[0].state, LeaseState::Lost("expired".into()));
+    assert!(key(&mut s, KeyCode::Char('x')).is_empty());
+    assert!(s.leases.is_empty());
+    // :acquire works too, and a failure shows the server's answer.
+    assert_eq!(s.command(":acquire k 3").len(), 1);
+    client(
+        &mut s,
+        ClientEvent::LeaseFailed {
+            key: "k".into(),
+            message: "held by someone else".into(),
+        },
+    );
+    assert_eq!(
+        s.leases[0].state,
+        LeaseState::Failed("held by someone else".into())
+    );
+}
+
+#[test]
+fn leases_are_refused_in_read_only_mode() {
+    let mut s = state();
+    s.read_only = true;
+    key(&mut s, KeyCode::Char('L'));
+    assert!(key(&mut s, KeyCode::Char('a')).is_empty());
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.command(":acquire job").is_empty());
+    assert!(s.leases.is_empty());
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("read-only"))
+    );
+}
+
+#[test]
+fn yank_copies_payload_and_entry_through_osc52_effects() {
+    let mut s = tailing(3);
+    s.focus = Focus::Entries;
+    let fx = key(&mut s, KeyCode::Char('y'));
+    assert_eq!(fx, vec![Effect::Clipboard(r#"{"n":3}"#.into())]);
+    let fx = key(&mut s, KeyCode::Char('Y'));
+    let Some(Effect::Clipboard(line)) = fx.first() else {
+        panic!("{fx:?}");
+    };
+    let v: serde_json::Value = serde_json::from_str(line).expect("json line");
+    assert_eq!(v["sequence"], 3);
+    assert_eq!(v["payload"]["n"], 3);
+    assert_eq!(v["segment"], "eu-1");
+    // Nothing selected: nothing copied.
+    let mut s = state();
+    s.focus = Focus::Entries;
+    assert!(key(&mut s, KeyCode::Char('y')).is_empty());
+}
+
+#[test]
+fn export_prompts_with_a_default_path_and_exports_the_filtered_window() {
+    let mut s = tailing(5);
+    s.focus = Focus::Entries;
+    s.apply_filter("re:[24]");
+    key(&mut s, KeyCode::Char('e'));
+    assert_eq!(s.overlay, Overlay::ExportPrompt);
+    assert_eq!(s.lease_input, "./skope-export-orders-eu-1.jsonl");
+    let fx = key(&mut s, KeyCode::Enter);
+    let Some(Effect::Export { path, entries }) = fx.first() else {
+        panic!("{fx:?}");
+    };
+    assert_eq!(path, "./skope-export-orders-eu-1.jsonl");
+    assert_eq!(
+        entries.iter().map(|e| e.sequence).collect::<Vec<_>>(),
+        vec![2, 4]
+    );
+    client(
+        &mut s,
+        ClientEvent::Exported {
+            path: "x.jsonl".into(),
+            result: Ok(2),
+        },
+    );
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| !n.error && n.text == "exported 2 entries to x.jsonl")
+    );
+    assert_eq!(
+        default_export_path(&Source::Space {
+            space: "a b".into()
+        }),
+        "./skope-export-a_b-all.jsonl"
+    );
+}
+
+#[test]
+fn store_picker_lists_and_switches() {
+    use crate::tui::stores::Origin;
+    let mut s = tailing(3);
+    let other = Uuid::from_u128(2);
+    let fx = key(&mut s, KeyCode::Char('s'));
+    assert_eq!(fx, vec![Effect::LoadStores]);
+    assert_eq!(s.overlay, Overlay::StorePicker);
+    client(
+        &mut s,
+        ClientEvent::Stores(vec![
+            (Origin::Recent, vec![other]),
+            (Origin::Disk, vec![Uuid::from_u128(1), other]),
+        ]),
+    );
+    assert_eq!(s.store_choices.len(), 2);
+    assert_eq!(
+        s.store_choices[1].origins,
+        vec![Origin::Recent, Origin::Disk]
+    );
+    key(&mut s, KeyCode::Down);
+    let fx = key(&mut s, KeyCode::Enter);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::CloseStream,
+            Effect::Unwatch,
+            Effect::SwitchStore(other),
+            Effect::LoadSpaces
+        ]
+    );
+    assert_eq!(s.store, other);
+    assert_eq!(s.overlay, Overlay::None);
+    assert!(s.entries.source.is_none());
+    assert!(s.entries.ring.is_empty());
+    assert_eq!(s.hierarchy.level, Level::Spaces);
+    assert_eq!(s.hierarchy.spaces_load, Load::Loading);
+    // Typing a UUID switches to it; a bad one is refused and stays typed.
+    key(&mut s, KeyCode::Char('s'));
+    typed(&mut s, "nope");
+    assert!(key(&mut s, KeyCode::Enter).is_empty());
+    assert_eq!(s.overlay, Overlay::StorePicker);
+    assert_eq!(s.store_input, "nope");
+    for _ in 0..4 {
+        key(&mut s, KeyCode::Backspace);
+    }
+    typed(&mut s, "00000000-0000-0000-0000-000000000003");
+    let fx = key(&mut s, KeyCode::Enter);
+    assert!(fx.contains(&Effect::SwitchStore(Uuid::from_u128(3))));
+    // :store UUID, and the same store again is a no-op.
+    let fx = s.command(":store 00000000-0000-0000-0000-000000000001");
+    assert!(fx.contains(&Effect::SwitchStore(Uuid::from_u128(1))));
+    assert!(
+        s.command(":store 00000000-0000-0000-0000-000000000001")
+            .is_empty()
+    );
+    assert!(s.command(":store x").is_empty());
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn pastes_go_into_the_field_being_edited() {
+    let mut s = tailing(1);
+    key(&mut s, KeyCode::Char('P'));
+    s.handle(Event::Term(TermEvent::Paste("{\"a\":\r\n 1}".into())));
+    // A newline in a paste is text, not "preview".
+    let p = s.publish.as_ref().expect("pane");
+    assert_eq!(p.step, Step::Edit);
+    assert_eq!(p.text(), "{\"a\":\n 1}");
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('/'));
+    s.handle(Event::Term(TermEvent::Paste("a\nb".into())));
+    assert_eq!(s.filter_input, "a b");
+    key(&mut s, KeyCode::Esc);
+    // Outside a prompt a paste does nothing (no key actions).
+    s.handle(Event::Term(TermEvent::Paste("q".into())));
+    assert!(!s.quit);
+}

@@ -14,7 +14,7 @@
 //! └─────────────────────────────────────────────────┘
 //! ```
 
-use super::{age, pane, rfc3339};
+use super::{age, highlight, pane, rfc3339};
 use crate::tui::state::{AppState, Focus, PayloadFormat};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -75,7 +75,11 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             Span::raw(format!("{} B", payload.len())),
         ]),
     ];
-    out.extend(payload_lines(e, state.detail.format, t));
+    out.extend(
+        payload_lines(e, state.detail.format, t)
+            .into_iter()
+            .map(|l| highlight(state, l)),
+    );
     out.push(Line::from(""));
     if e.metadata.is_empty() {
         out.push(Line::from(vec![
@@ -90,12 +94,15 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             .max()
             .unwrap_or(0);
         for (i, (k, v)) in e.metadata.iter().enumerate() {
-            out.push(Line::from(vec![
-                label(if i == 0 { "metadata" } else { "" }),
-                Span::styled(format!("{k:<key_w$}"), t.json_key),
-                Span::raw(" = "),
-                Span::raw(v.clone()),
-            ]));
+            out.push(highlight(
+                state,
+                Line::from(vec![
+                    label(if i == 0 { "metadata" } else { "" }),
+                    Span::styled(format!("{k:<key_w$}"), t.json_key),
+                    Span::raw(" = "),
+                    Span::raw(v.clone()),
+                ]),
+            ));
         }
     }
     out.extend([

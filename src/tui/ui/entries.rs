@@ -9,7 +9,7 @@
 //! ```
 //! The segment column shows only for space reads.
 
-use super::{clock, pane};
+use super::{clock, highlight, pane};
 use crate::tui::state::{AppState, Focus, Source};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Rect};
@@ -54,6 +54,12 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         };
         title.push(Span::styled(text, style));
     }
+    if let Some(f) = &e.filter {
+        title.push(Span::styled(
+            format!("/{} ({} of {}) ", f.text, f.matches.len(), e.ring.len()),
+            t.accent,
+        ));
+    }
     let title = Line::from(title);
     let left_w = title.width();
     let mut block = pane(state, Focus::Entries, title);
@@ -64,9 +70,10 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             block = block.title(Line::from(Span::styled(right, t.dim)).alignment(Alignment::Right));
         }
     }
-    if e.ring.is_empty() {
+    if e.visible_len() == 0 {
         let text = match (&e.source, e.reading) {
             (None, _) => "open a segment or a space (Enter in the hierarchy, or :seg SPACE/SEG)",
+            (Some(_), _) if !e.ring.is_empty() => "no entry matches the filter (esc clears it)",
             (Some(_), true) => "waiting for entries…",
             (Some(_), false) => "no entries",
         };
@@ -100,10 +107,11 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     } else {
         t.selected_unfocused
     };
-    let end = e.end().min(e.top + rows_h);
-    let rows = (e.top..end).filter_map(|i| {
+    let top = e.visible_pos(e.top);
+    let rows = (top..top + rows_h).map_while(|pos| {
+        let i = e.visible_at(pos)?;
         let entry = e.get(i)?;
-        let r = row(entry, show_segment, preview_w);
+        let r = row(state, entry, show_segment, preview_w);
         Some(if i == e.selected {
             r.style(sel_style)
         } else {
@@ -126,7 +134,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     frame.render_widget(table, area);
 }
 
-fn row(e: &Entry, show_segment: bool, preview_w: usize) -> Row<'static> {
+fn row(state: &AppState, e: &Entry, show_segment: bool, preview_w: usize) -> Row<'static> {
     let payload = e.payload_bytes();
     let mut cells = vec![
         Cell::from(Line::from(e.sequence.to_string()).alignment(Alignment::Right)),
@@ -138,7 +146,10 @@ fn row(e: &Entry, show_segment: bool, preview_w: usize) -> Row<'static> {
     cells.push(Cell::from(
         Line::from(format!("{}B", payload.len())).alignment(Alignment::Right),
     ));
-    cells.push(Cell::from(preview(payload, preview_w)));
+    cells.push(Cell::from(highlight(
+        state,
+        Line::from(preview(payload, preview_w)),
+    )));
     Row::new(cells)
 }
 

@@ -23,6 +23,16 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":seq N", "read the segment from sequence N"),
     (":time T", "read from a time (RFC 3339, ms, or -5m)"),
     (":head / :tail", "read from the start / the tail"),
+    (":filter TEXT", "filter the entries (like /; empty clears)"),
+    (
+        ":publish SPACE/SEG",
+        "publish to a segment (P: the open one)",
+    ),
+    (
+        ":acquire KEY [TTL]",
+        "acquire a lease (the leases panel shows it)",
+    ),
+    (":store [UUID]", "switch stores (no UUID: the picker)"),
     (":q", "quit"),
 ];
 
@@ -30,7 +40,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
 #[must_use]
 pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let scope = state.focus.scope();
+    let scope = state.scope();
     let bindings = state.keymap.bindings(scope);
     let keys: Vec<(String, &str)> = bindings
         .iter()
@@ -82,10 +92,15 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
     let [popup] = Layout::horizontal([Constraint::Length(72.min(area.width.saturating_sub(2)))])
         .flex(Flex::Center)
         .areas(v);
-    let name = match state.focus.scope() {
+    let name = match state.scope() {
         Scope::Hierarchy => "hierarchy",
         Scope::Entries => "entries",
         Scope::Detail => "detail",
+        Scope::Publish => "publish",
+        Scope::Panel => match state.panel {
+            Some(crate::tui::panels::Panel::Leases) => "leases",
+            _ => "subscriptions",
+        },
         Scope::Global | Scope::Help => "global",
     };
     let block = Block::default()

@@ -26,6 +26,8 @@ pub struct Areas {
     pub hierarchy: Option<Rect>,
     pub entries: Option<Rect>,
     pub detail: Option<Rect>,
+    /// The bottom panel (subscriptions or leases), when shown.
+    pub panel: Option<Rect>,
     pub bottom: Rect,
     pub too_small: bool,
 }
@@ -50,6 +52,19 @@ pub fn areas(area: Rect, state: &AppState) -> Areas {
         bottom,
         ..Areas::default()
     };
+    if area.width < MEDIUM && state.focus == Focus::Panel && state.panel.is_some() {
+        a.panel = Some(body);
+        return a;
+    }
+    let body = if state.panel.is_some() {
+        let h = (body.height / 3).clamp(4, 10);
+        let [body, panel] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(h)]).areas(body);
+        a.panel = Some(panel);
+        body
+    } else {
+        body
+    };
     if area.width >= WIDE {
         let [h, e, d] = Layout::horizontal([
             Constraint::Length(42),
@@ -73,6 +88,7 @@ pub fn areas(area: Rect, state: &AppState) -> Areas {
             Focus::Hierarchy => a.hierarchy = Some(body),
             Focus::Entries => a.entries = Some(body),
             Focus::Detail => a.detail = Some(body),
+            Focus::Panel => a.entries = Some(body),
         }
     }
     a

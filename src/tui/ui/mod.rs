@@ -3,16 +3,23 @@
 pub mod cmdline;
 pub mod detail;
 pub mod entries;
+pub mod filter;
 pub mod help;
 pub mod hierarchy;
 pub mod layout;
+pub mod leases;
+pub mod prompt;
+pub mod publish;
 pub mod statusbar;
+pub mod stores;
+pub mod subscriptions;
 
+use super::panels::Panel;
 use super::state::{AppState, Focus, Overlay};
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Rect};
 use ratatui::style::Style;
-use ratatui::text::Line;
+use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 /// Draw the whole frame.
@@ -33,9 +40,23 @@ pub fn render(state: &AppState, frame: &mut Frame) {
     if let Some(r) = a.detail {
         detail::render(state, r, frame);
     }
+    if let Some(r) = a.panel {
+        match state.panel {
+            Some(Panel::Leases) => leases::render(state, r, frame),
+            _ => subscriptions::render(state, r, frame),
+        }
+    }
     match state.overlay {
+        Overlay::LeasePrompt | Overlay::ExportPrompt => prompt::render(state, a.bottom, frame),
         Overlay::Command => cmdline::render(state, a.bottom, frame),
+        Overlay::Filter => filter::render(state, a.bottom, frame),
         _ => statusbar::render_bottom(state, a.bottom, frame),
+    }
+    if state.overlay == Overlay::Publish {
+        publish::render(state, area, frame);
+    }
+    if state.overlay == Overlay::StorePicker {
+        stores::render(state, area, frame);
     }
     if let Overlay::Help { scroll } = state.overlay {
         help::render(state, scroll, area, frame);
@@ -76,6 +97,51 @@ pub(crate) fn pane<'a>(state: &AppState, focus: Focus, title: Line<'a>) -> Block
         })
         .border_style(style)
         .title(title)
+}
+
+/// `line` with the matches of the active filter in `style` (spans are split at match edges).
+#[must_use]
+pub fn highlight(state: &AppState, line: Line<'static>) -> Line<'static> {
+    let Some(f) = &state.entries.filter else {
+        return line;
+    };
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let ranges = f.filter.ranges(&text);
+    if ranges.is_empty() {
+        return line;
+    }
+    let mark = state.theme.highlight;
+    let mut out = Vec::with_capacity(line.spans.len() + ranges.len() * 2);
+    let mut at = 0; // byte offset of the current span in `text`
+    for span in line.spans {
+        let content = span.content.as_ref();
+        let (start, end) = (at, at + content.len());
+        at = end;
+        // Cut points of this span: match edges inside it.
+        let mut cuts = vec![start];
+        for &(a, b) in &ranges {
+            for p in [a, b] {
+                if p > start && p < end && content.is_char_boundary(p - start) {
+                    cuts.push(p);
+                }
+            }
+        }
+        cuts.push(end);
+        cuts.sort_unstable();
+        cuts.dedup();
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            let piece = content[a - start..b - start].to_owned();
+            let hit = ranges.iter().any(|&(x, y)| a >= x && b <= y);
+            let style = if hit {
+                span.style.patch(mark)
+            } else {
+                span.style
+            };
+            out.push(Span::styled(piece, style));
+        }
+    }
+    Line::from(out).style(line.style)
 }
 
 /// "3s", "5m", "2h", "4d" (milliseconds; "now" under a second, "-" when unknown).

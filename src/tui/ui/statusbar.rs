@@ -98,7 +98,7 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             Action::Bottom,
             Action::TogglePause,
             Action::Open,
-            Action::CycleFormat,
+            Action::Filter,
             Action::CommandLine,
             Action::Help,
             Action::Quit,
@@ -112,6 +112,32 @@ pub fn hints(state: &AppState) -> Vec<(String, &'static str)> {
             Action::Quit,
         ],
         Scope::Help => &[Action::Down, Action::Cancel],
+        Scope::Panel => match state.panel {
+            Some(crate::tui::panels::Panel::Leases) => &[
+                Action::Down,
+                Action::AcquireLease,
+                Action::ReleaseLease,
+                Action::ToggleLeases,
+                Action::Back,
+                Action::Help,
+                Action::Quit,
+            ],
+            _ => &[
+                Action::Down,
+                Action::ToggleSubscriptions,
+                Action::Back,
+                Action::FocusNext,
+                Action::Help,
+                Action::Quit,
+            ],
+        },
+        Scope::Publish => &[
+            Action::Submit,
+            Action::FocusNext,
+            Action::AddRow,
+            Action::RemoveRow,
+            Action::Cancel,
+        ],
     };
     actions
         .iter()
