@@ -86,30 +86,12 @@ pub(crate) fn entry(bytes: &[u8]) -> Option<Entry> {
         let text = c.plain_str()?;
         Some(b64::decode_bytes(text.as_bytes()).ok()?)
     };
-    let mut metadata = Metadata::new();
-    if c.peek_lit(b",\"metadata\":{") {
-        c.lit(b",\"metadata\":{")?;
-        let mut first = true;
-        while !c.peek_lit(b"}") {
-            if !first {
-                c.lit(b",")?;
-            }
-            first = false;
-            let k = c.plain_str()?;
-            c.lit(b":")?;
-            let v = c.plain_str()?;
-            // Go writes sorted, unique keys; anything else goes the general way.
-            if metadata
-                .keys()
-                .next_back()
-                .is_some_and(|last| last.as_str() >= k)
-            {
-                return None;
-            }
-            metadata.insert(k.to_owned(), v.to_owned());
-        }
-        c.lit(b"}")?;
-    }
+    let metadata = if c.peek_lit(b",\"metadata\":{") {
+        c.lit(b",\"metadata\":")?;
+        c.metadata()?
+    } else {
+        Metadata::new()
+    };
     c.lit(b",\"space\":")?;
     let space = c.plain_str()?.to_owned();
     c.lit(b",\"segment\":")?;
