@@ -79,19 +79,8 @@ pub(crate) fn entry(bytes: &[u8]) -> Option<Entry> {
     c.lit(b",\"number\":")?;
     let number = c.u64()?;
     c.lit(b"},\"payload\":")?;
-    let payload = if c.peek_lit(b"null") {
-        c.lit(b"null")?;
-        None
-    } else {
-        let text = c.plain_str()?;
-        Some(b64::decode_bytes(text.as_bytes()).ok()?)
-    };
-    let metadata = if c.peek_lit(b",\"metadata\":{") {
-        c.lit(b",\"metadata\":")?;
-        c.metadata()?
-    } else {
-        Metadata::new()
-    };
+    let payload = c.payload()?;
+    let metadata = c.optional_metadata()?;
     c.lit(b",\"space\":")?;
     let space = c.plain_str()?.to_owned();
     c.lit(b",\"segment\":")?;
@@ -117,19 +106,8 @@ pub(crate) fn record(bytes: &[u8]) -> Option<crate::messages::Record> {
     c.lit(b"{\"sequence\":")?;
     let sequence = c.u64()?;
     c.lit(b",\"payload\":")?;
-    let payload = if c.peek_lit(b"null") {
-        c.lit(b"null")?;
-        None
-    } else {
-        let text = c.plain_str()?;
-        Some(b64::decode_bytes(text.as_bytes()).ok()?)
-    };
-    let metadata = if c.peek_lit(b",\"metadata\":{") {
-        c.lit(b",\"metadata\":")?;
-        c.metadata()?
-    } else {
-        Metadata::new()
-    };
+    let payload = c.payload()?;
+    let metadata = c.optional_metadata()?;
     c.lit(b"}")?;
     c.0.is_empty().then_some(crate::messages::Record {
         sequence,
@@ -139,6 +117,25 @@ pub(crate) fn record(bytes: &[u8]) -> Option<crate::messages::Record> {
 }
 
 impl Cursor<'_> {
+    /// A `[]byte` value: `null` or padded base64 in a plain string.
+    fn payload(&mut self) -> Option<Option<Vec<u8>>> {
+        if self.peek_lit(b"null") {
+            self.lit(b"null")?;
+            return Some(None);
+        }
+        let text = self.plain_str()?;
+        Some(Some(b64::decode_bytes(text.as_bytes()).ok()?))
+    }
+
+    /// `,"metadata":{…}` when present (Go omits an empty map).
+    fn optional_metadata(&mut self) -> Option<Metadata> {
+        if !self.peek_lit(b",\"metadata\":{") {
+            return Some(Metadata::new());
+        }
+        self.lit(b",\"metadata\":")?;
+        self.metadata()
+    }
+
     /// `{"k":"v",…}` with sorted unique keys and no escapes.
     fn metadata(&mut self) -> Option<Metadata> {
         self.lit(b"{")?;
