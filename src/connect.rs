@@ -90,8 +90,11 @@ fn token_source(global: &Global) -> TokenSource {
 /// The stores a static token's `streamkit::<uuid>` scopes name (unverified: for pickers).
 #[must_use]
 pub fn token_stores(global: &Global) -> Vec<Uuid> {
-    token_scopes(global)
-        .unwrap_or_default()
+    stores_named(&token_scopes(global).unwrap_or_default())
+}
+
+fn stores_named(scopes: &[String]) -> Vec<Uuid> {
+    scopes
         .iter()
         .filter_map(|s| s.strip_prefix("streamkit::"))
         .filter_map(|id| Uuid::parse_str(id).ok())
@@ -110,12 +113,7 @@ fn token_scopes(global: &Global) -> Option<Vec<String>> {
 /// The store of a static token's only `streamkit::<uuid>` scope, if that is what it grants.
 fn single_scoped_store(global: &Global) -> Option<Uuid> {
     let scopes = token_scopes(global)?;
-    let stores: Vec<Uuid> = scopes
-        .iter()
-        .filter_map(|s| s.strip_prefix("streamkit::"))
-        .filter_map(|id| Uuid::parse_str(id).ok())
-        .collect();
-    match stores.as_slice() {
+    match stores_named(&scopes).as_slice() {
         [one] if !scopes.iter().any(|s| s == "streamkit::*") => Some(*one),
         _ => None,
     }
