@@ -197,21 +197,7 @@ impl Reader {
                     }
                     // A tail waits for the server to come back (the open's own retries ran
                     // out, but the error says trying again may work).
-                    Err(e) if self.endless && e.is_retryable() && !self.client.is_closed() => {
-                        let policy = &self.client.inner.policy;
-                        let sleep = self
-                            .resume
-                            .get_or_insert_with(|| policy.backoff().endless())
-                            .next()
-                            .unwrap_or(policy.max_backoff);
-                        tracing::debug!(error = %e, ?sleep, "tail cannot reopen yet; waiting");
-                        let shutdown = self.client.inner.shutdown.clone();
-                        tokio::select! {
-                            () = shutdown.cancelled() => {}
-                            () = tokio::time::sleep(sleep) => {}
-                        }
-                        continue;
-                    }
+                    Err(e) if self.endless && self.pause_before_retry(&e).await => continue,
                     Err(e) => {
                         self.finished = true;
                         return Some(Err(e));
@@ -256,35 +242,39 @@ impl Reader {
                 }
                 Some(Err(e)) => {
                     self.channel = None;
-                    if e.is_retryable() && !self.client.is_closed() {
-                        let policy = &self.client.inner.policy;
-                        let endless = self.endless;
-                        let sleep = self
-                            .resume
-                            .get_or_insert_with(|| {
-                                if endless {
-                                    policy.backoff().endless()
-                                } else {
-                                    policy.backoff()
-                                }
-                            })
-                            .next();
-                        if let Some(sleep) = sleep {
-                            tracing::debug!(error = %e, ?sleep, "consume failed mid-stream; resuming from cursor");
-                            self.client.metrics().record_resume(op);
-                            let shutdown = self.client.inner.shutdown.clone();
-                            tokio::select! {
-                                () = shutdown.cancelled() => {}
-                                () = tokio::time::sleep(sleep) => {}
-                            }
-                            continue;
-                        }
+                    if self.pause_before_retry(&e).await {
+                        self.client.metrics().record_resume(op);
+                        continue;
                     }
                     self.finished = true;
                     return Some(Err(e));
                 }
             }
         }
+    }
+
+    /// After a failure: when it may be retried (retryable, client open, and the resume
+    /// schedule — endless for a tail — not spent), sleep the next backoff and say `true`.
+    async fn pause_before_retry(&mut self, e: &Error) -> bool {
+        if !e.is_retryable() || self.client.is_closed() {
+            return false;
+        }
+        let policy = &self.client.inner.policy;
+        let endless = self.endless;
+        let schedule = self.resume.get_or_insert_with(|| {
+            let b = policy.backoff();
+            if endless { b.endless() } else { b }
+        });
+        let Some(sleep) = schedule.next() else {
+            return false;
+        };
+        tracing::debug!(error = %e, ?sleep, "read failed; resuming from the cursor");
+        let shutdown = self.client.inner.shutdown.clone();
+        tokio::select! {
+            () = shutdown.cancelled() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+        true
     }
 
     /// Start another scan from the cursor.
