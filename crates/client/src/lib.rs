@@ -51,7 +51,7 @@ pub use lease::{LeaseGuard, RELEASE_TIMEOUT, renew_interval, ttl_seconds};
 pub use metrics::{
     Metrics, MetricsRecorder, MetricsSnapshot, NoopMetrics, Operation, OperationSnapshot,
 };
-pub use produce::{PRODUCE_LINGER, PRODUCE_SPLIT, StatusStream, check_contiguous};
+pub use produce::{PRODUCE_DEPTH, PRODUCE_LINGER, PRODUCE_SPLIT, StatusStream, check_contiguous};
 pub use retry::{Backoff, RetryPolicy};
 pub use subscription::{
     InventoryHandler, StatusHandler, Subscription, SubscriptionState, SubscriptionStatus,

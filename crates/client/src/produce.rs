@@ -2,8 +2,11 @@
 //!
 //! A streamkit server kills a produce stream whose receive backlog passes 8192 frames, so the
 //! input is cut into batches of at most [`PRODUCE_SPLIT`] records, each written on its own
-//! produce stream (request, records, `mux::close`), one after the other; the statuses of every
-//! batch flow out in order.
+//! produce stream (request, records, `mux::close`). Up to [`PRODUCE_DEPTH`] batches are on the
+//! wire at once, so the next batch streams in while the server commits the previous one; the
+//! server serializes produce streams per segment, and the statuses of every batch flow out in
+//! order. A server that takes a later batch first refuses its first record (`sequence gap`),
+//! writing nothing of it: that batch is sent again once its predecessor is committed.
 //!
 //! Sequences: a record with `sequence == 0` gets the next sequence (the segment's last + 1 for
 //! the first record, found with a peek; the previous record's + 1 after that). A record with an
@@ -11,10 +14,10 @@
 //! sequence is checked by the server.
 //!
 //! **Guarantee on a contiguity error**: each batch is checked completely before its stream is
-//! opened, so nothing of the offending batch is sent. Batches before it were already committed
-//! (their statuses were yielded). The first batch holds the first [`PRODUCE_SPLIT`] records — or
+//! opened, so nothing of the offending batch is sent. Batches before it are completed first
+//! (their statuses are yielded). The first batch holds the first [`PRODUCE_SPLIT`] records — or
 //! fewer, if the input pauses for [`PRODUCE_LINGER`] — so for inputs up to that size a
-//! contiguity error means nothing at all was written. Memory: one batch at a time.
+//! contiguity error means nothing at all was written. Memory: [`PRODUCE_DEPTH`] + 1 batches.
 
 use crate::client::{Client, decode_payload};
 use crate::error::{Error, ErrorKind, Result};
@@ -22,13 +25,19 @@ use crate::metrics::Operation;
 use crate::mux::encode_data;
 use futures::{Stream, StreamExt};
 use skope_proto::{MAX_PAYLOAD_BYTES, Message, Produce, Record, SegmentStatus, Uuid, encode_bare};
+use std::collections::VecDeque;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
+use tokio_util::task::AbortOnDropHandle;
 
 /// Records per produce stream (well under the server's 8192-frame backlog limit).
 pub const PRODUCE_SPLIT: usize = 4096;
+/// Batches on the wire at once: the next one streams while the server commits the previous.
+/// Both fit the server's 8192-frame backlog together.
+pub const PRODUCE_DEPTH: usize = 2;
 /// A batch is cut early when the input yields nothing for this long.
 pub const PRODUCE_LINGER: Duration = Duration::from_millis(50);
 
@@ -112,6 +121,24 @@ struct Producer {
     out: mpsc::Sender<Result<SegmentStatus>>,
 }
 
+/// One batch ready to send: `(sequence, encoded record)` pairs.
+type Payloads = Arc<Vec<(u64, Vec<u8>)>>;
+
+/// A batch whose first stream is running in its own task.
+struct Inflight {
+    payloads: Payloads,
+    /// Whether another batch was still unsettled when this one was sent (it may then have
+    /// reached the server first; see [`Producer::settle`]).
+    behind: bool,
+    task: AbortOnDropHandle<Attempt>,
+}
+
+/// The outcome of one produce stream: the statuses it brought, and how it ended.
+struct Attempt {
+    statuses: Vec<SegmentStatus>,
+    result: Result<()>,
+}
+
 impl Producer {
     async fn run<S: Stream<Item = Record> + Send + 'static>(self, records: S) {
         let start = Instant::now();
@@ -125,77 +152,211 @@ impl Producer {
             .record_operation(Operation::Produce, ok, start.elapsed());
     }
 
+    /// Read, check and encode the next batch while up to [`PRODUCE_DEPTH`] earlier ones are on
+    /// the wire; settle batches strictly in order.
     async fn drive<S: Stream<Item = Record> + Send + 'static>(&self, records: S) -> Result<()> {
         let mut records = std::pin::pin!(records);
         let mut prev: Option<u64> = None;
+        let mut inflight: VecDeque<Inflight> = VecDeque::with_capacity(PRODUCE_DEPTH);
         loop {
-            let mut batch = next_batch(&mut records).await;
+            let batch = next_batch(&mut records).await;
             if batch.is_empty() {
-                return Ok(());
+                break;
             }
-            if prev.is_none() && batch[0].sequence == 0 {
-                prev = Some(
-                    self.client
-                        .peek(self.store, &self.space, &self.segment)
-                        .await?
-                        .sequence,
-                );
-            }
-            check_contiguous(&mut batch, &mut prev)?;
-            let payloads = batch
-                .iter()
-                .map(|r| {
-                    let p = encode_bare(r);
-                    if p.len() > MAX_PAYLOAD_BYTES {
-                        Err(Error::payload_too_large())
-                    } else {
-                        Ok((r.sequence, p))
+            let payloads = match self.prepare(batch, &mut prev).await {
+                Ok(p) => p,
+                Err(e) => {
+                    // The batches before the offending one complete first (see module docs).
+                    while let Some(oldest) = inflight.pop_front() {
+                        self.settle(oldest).await?;
                     }
-                })
-                .collect::<Result<Vec<_>>>()?;
-            drop(batch);
-            self.send_split(&payloads).await?;
+                    return Err(e);
+                }
+            };
+            while inflight.len() >= PRODUCE_DEPTH {
+                if let Some(oldest) = inflight.pop_front() {
+                    self.settle(oldest).await?;
+                }
+            }
+            let payloads = Arc::new(payloads);
+            let task = {
+                let this = self.stream_sender();
+                let payloads = payloads.clone();
+                AbortOnDropHandle::new(tokio::spawn(async move { this.send_once(&payloads).await }))
+            };
+            inflight.push_back(Inflight {
+                payloads,
+                behind: !inflight.is_empty(),
+                task,
+            });
         }
+        while let Some(oldest) = inflight.pop_front() {
+            self.settle(oldest).await?;
+        }
+        Ok(())
     }
 
-    /// Write one batch. A retryable failure mid-stream (the connection dropped) is resumed:
-    /// a peek tells which records landed (the server validates sequences, so nothing can land
-    /// twice) and the rest is sent on a new stream, bounded by the retry policy.
-    async fn send_split(&self, payloads: &[(u64, Vec<u8>)]) -> Result<()> {
-        let mut from = 0;
-        let mut sleeps: Option<crate::retry::Backoff> = None;
-        loop {
-            let err = match self.send_once(&payloads[from..]).await {
-                Ok(()) => return Ok(()),
-                Err(e) => e,
-            };
-            if !err.is_retryable() || self.client.is_closed() {
-                return Err(err);
+    /// Number (when needed), check and encode one batch.
+    async fn prepare(
+        &self,
+        mut batch: Vec<Record>,
+        prev: &mut Option<u64>,
+    ) -> Result<Vec<(u64, Vec<u8>)>> {
+        if prev.is_none() && batch[0].sequence == 0 {
+            *prev = Some(
+                self.client
+                    .peek(self.store, &self.space, &self.segment)
+                    .await?
+                    .sequence,
+            );
+        }
+        check_contiguous(&mut batch, prev)?;
+        batch
+            .iter()
+            .map(|r| {
+                let p = encode_bare(r);
+                if p.len() > MAX_PAYLOAD_BYTES {
+                    Err(Error::payload_too_large())
+                } else {
+                    Ok((r.sequence, p))
+                }
+            })
+            .collect()
+    }
+
+    /// Wait for a batch's first stream (every earlier batch is settled), forward its statuses,
+    /// and finish the batch when that stream failed in a way a new stream can mend:
+    /// - the connection dropped (retryable): resume from the segment tail;
+    /// - it was sent `behind` another batch and the server took it first (`sequence gap:
+    ///   expected E, got G` with E < G = its first sequence; nothing of it was written, as the
+    ///   first record was refused): send it again now that its predecessor is committed.
+    async fn settle(&self, batch: Inflight) -> Result<()> {
+        let attempt = match batch.task.await {
+            Ok(a) => a,
+            Err(e) => Attempt {
+                statuses: Vec::new(),
+                result: Err(Error::new(
+                    ErrorKind::Closed,
+                    format!("produce task failed: {e}"),
+                )),
+            },
+        };
+        for status in attempt.statuses {
+            if self.out.send(Ok(status)).await.is_err() {
+                return Err(Error::cancelled());
             }
-            let policy = &self.client.inner.policy;
-            let Some(sleep) = sleeps.get_or_insert_with(|| policy.backoff()).next() else {
-                return Err(err);
-            };
-            tracing::debug!(error = %err, ?sleep, "produce stream failed; resuming from the segment tail");
-            self.client.metrics().record_resume(Operation::Produce);
-            tokio::time::sleep(sleep).await;
+        }
+        let err = match attempt.result {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let first = batch.payloads.first().map_or(0, |(seq, _)| *seq);
+        let overtaken = batch.behind && gap_before(&err, first);
+        if !overtaken && (!err.is_retryable() || self.client.is_closed()) {
+            return Err(err);
+        }
+        if overtaken {
+            tracing::debug!(
+                first,
+                "produce batch reached the server before its predecessor; resending"
+            );
+        }
+        self.send_split(&batch.payloads, err, !overtaken).await
+    }
+
+    /// Finish a batch whose stream failed with `err`: a peek tells which records landed (the
+    /// server validates sequences, so nothing can land twice) and the rest is sent on a new
+    /// stream, bounded by the retry policy (`pause`: sleep a backoff step first).
+    async fn send_split(&self, payloads: &[(u64, Vec<u8>)], err: Error, pause: bool) -> Result<()> {
+        let mut sleeps: Option<crate::retry::Backoff> = None;
+        let mut err = err;
+        let mut pause = pause;
+        loop {
+            if pause {
+                let policy = &self.client.inner.policy;
+                let Some(sleep) = sleeps.get_or_insert_with(|| policy.backoff()).next() else {
+                    return Err(err);
+                };
+                tracing::debug!(error = %err, ?sleep, "produce stream failed; resuming from the segment tail");
+                self.client.metrics().record_resume(Operation::Produce);
+                tokio::time::sleep(sleep).await;
+            }
+            pause = true;
             let tail = self
                 .client
                 .peek(self.store, &self.space, &self.segment)
                 .await?
                 .sequence;
-            from = payloads
+            let from = payloads
                 .iter()
                 .position(|(seq, _)| *seq > tail)
                 .unwrap_or(payloads.len());
             if from == payloads.len() {
                 return Ok(());
             }
+            let attempt = self.stream_sender().send_once(&payloads[from..]).await;
+            for status in attempt.statuses {
+                if self.out.send(Ok(status)).await.is_err() {
+                    return Err(Error::cancelled());
+                }
+            }
+            err = match attempt.result {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            if !err.is_retryable() || self.client.is_closed() {
+                return Err(err);
+            }
         }
     }
 
-    /// One produce stream: request, records, half-close; statuses forwarded as they come.
-    async fn send_once(&self, payloads: &[(u64, Vec<u8>)]) -> Result<()> {
+    fn stream_sender(&self) -> StreamSender {
+        StreamSender {
+            client: self.client.clone(),
+            store: self.store,
+            space: self.space.clone(),
+            segment: self.segment.clone(),
+        }
+    }
+}
+
+/// Whether `err` is the server's `sequence gap: expected E, got G` for a stream whose first
+/// sequence `first` = G came too early (E < G).
+fn gap_before(err: &Error, first: u64) -> bool {
+    let Some(rest) = err.message().split("sequence gap: expected ").nth(1) else {
+        return false;
+    };
+    let Some((expected, got)) = rest.split_once(", got ") else {
+        return false;
+    };
+    let got = got.trim_end();
+    matches!(
+        (expected.parse::<u64>(), got.parse::<u64>()),
+        (Ok(e), Ok(g)) if g == first && e < g
+    )
+}
+
+/// What one produce stream needs (owned, so a stream can run in its own task).
+struct StreamSender {
+    client: Client,
+    store: Uuid,
+    space: String,
+    segment: String,
+}
+
+impl StreamSender {
+    /// One produce stream: request, records, half-close; the statuses it brought.
+    async fn send_once(&self, payloads: &[(u64, Vec<u8>)]) -> Attempt {
+        let mut statuses = Vec::new();
+        let result = self.exchange(payloads, &mut statuses).await;
+        Attempt { statuses, result }
+    }
+
+    async fn exchange(
+        &self,
+        payloads: &[(u64, Vec<u8>)],
+        statuses: &mut Vec<SegmentStatus>,
+    ) -> Result<()> {
         let start = Instant::now();
         let request = Message::Produce(Produce {
             space: self.space.clone(),
@@ -215,10 +376,7 @@ impl Producer {
         };
         let recv = async {
             while let Some(item) = rx.recv().await {
-                let status = decode_payload::<SegmentStatus>(&item?, "segment status")?;
-                if self.out.send(Ok(status)).await.is_err() {
-                    return Err(Error::cancelled());
-                }
+                statuses.push(decode_payload::<SegmentStatus>(&item?, "segment status")?);
             }
             Ok(())
         };

@@ -625,3 +625,106 @@ async fn publish_returns_the_first_status() {
         .expect("published");
     assert_eq!(got, status);
 }
+
+/// A produce streams its second batch while the first commits. A server that takes the
+/// second batch first refuses it (`sequence gap`, nothing written): the client sends it again
+/// once the first is committed, and the caller sees both statuses, in order, and no error.
+#[tokio::test]
+async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
+    use skope_client::PRODUCE_SPLIT;
+    use skope_proto::{Record, SegmentStatus};
+    use std::collections::HashMap;
+    let (client, mut dials) = scripted(RetryPolicy::default_policy());
+    let store = Uuid::from_u128(1);
+    let total = 2 * PRODUCE_SPLIT as u64;
+    let c = client.clone();
+    let op = tokio::spawn(async move {
+        let records = futures::stream::iter((1..=total).map(|s| Record::new(s, b"x".to_vec())));
+        c.produce(store, "space0", "seg0", records)
+            .collect::<Vec<_>>()
+            .await
+    });
+    let mut peer = accept(&mut dials).await;
+    let status = |last: u64| SegmentStatus {
+        space: "space0".into(),
+        segment: "seg0".into(),
+        first_sequence: 1,
+        last_sequence: last,
+        ..SegmentStatus::default()
+    };
+    // Both batches arrive (frames of the two streams may interleave) before any answer.
+    let mut streams: Vec<Frame> = Vec::new();
+    let mut records: HashMap<Uuid, Vec<u64>> = HashMap::new();
+    let mut closed = 0;
+    while closed < 2 {
+        let f = next_frame(&mut peer).await;
+        let text = payload(&f);
+        if text.contains("/produce") {
+            streams.push(f);
+        } else if StreamControl::detect(text.as_bytes()).is_some() {
+            closed += 1;
+        } else {
+            let r: serde_json::Value = serde_json::from_str(&text).expect("record");
+            records
+                .entry(f.channel_id)
+                .or_default()
+                .push(r["sequence"].as_u64().expect("sequence"));
+        }
+    }
+    assert_eq!(streams.len(), 2, "two produce streams on the wire at once");
+    let (first, second) = (&streams[0], &streams[1]);
+    assert_eq!(
+        records[&first.channel_id],
+        (1..=PRODUCE_SPLIT as u64).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        records[&second.channel_id],
+        (PRODUCE_SPLIT as u64 + 1..=total).collect::<Vec<_>>()
+    );
+    // The second batch is served first and refused; then the first commits.
+    let gap = format!("sequence gap: expected 1, got {}", PRODUCE_SPLIT + 1);
+    reply(&mut peer, second, StreamControl::close_with(&gap).encode()).await;
+    reply(&mut peer, first, encode_bare(&status(PRODUCE_SPLIT as u64))).await;
+    reply(&mut peer, first, StreamControl::close().encode()).await;
+    // The client looks at the tail, then sends the second batch again, whole.
+    let peek = loop {
+        let f = next_frame(&mut peer).await;
+        if payload(&f).contains("/peek") {
+            break f;
+        }
+    };
+    reply(&mut peer, &peek, encode_bare(&entry(PRODUCE_SPLIT as u64))).await;
+    reply(&mut peer, &peek, StreamControl::close().encode()).await;
+    let again = loop {
+        let f = next_frame(&mut peer).await;
+        if payload(&f).contains("/produce") {
+            break f;
+        }
+    };
+    let mut resent = Vec::new();
+    loop {
+        let f = next_frame(&mut peer).await;
+        if f.channel_id != again.channel_id {
+            continue;
+        }
+        let text = payload(&f);
+        if StreamControl::detect(text.as_bytes()).is_some() {
+            break;
+        }
+        let r: serde_json::Value = serde_json::from_str(&text).expect("record");
+        resent.push(r["sequence"].as_u64().expect("sequence"));
+    }
+    assert_eq!(
+        resent,
+        (PRODUCE_SPLIT as u64 + 1..=total).collect::<Vec<_>>()
+    );
+    reply(&mut peer, &again, encode_bare(&status(total))).await;
+    reply(&mut peer, &again, StreamControl::close().encode()).await;
+    let got = timeout(WAIT, op).await.expect("in time").expect("join");
+    let lasts: Vec<u64> = got
+        .into_iter()
+        .map(|s| s.expect("no error").last_sequence)
+        .collect();
+    assert_eq!(lasts, [PRODUCE_SPLIT as u64, total]);
+    client.close().await;
+}

@@ -412,3 +412,40 @@ async fn bad_offset_hex_text() {
         )]
     );
 }
+
+/// Produce streams for one segment opened back to back on a connection are served in the
+/// order they opened (a client streams its next batch while the previous one commits), even
+/// on a multi-threaded runtime whose scheduler may start a later handler first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn produce_streams_are_served_in_open_order() {
+    let (_d, node) = node();
+    let mut p = connect(&node).await;
+    let mut next = 1u64;
+    for round in 0..20 {
+        let mut channels = Vec::new();
+        for _ in 0..4 {
+            let ch = Uuid::new_v4();
+            p.request(
+                ch,
+                &Message::Produce(Produce {
+                    space: "o".into(),
+                    segment: "s".into(),
+                }),
+            )
+            .await;
+            for s in next..next + 25 {
+                p.send_payload(ch, encode_bare(&Record::new(s, format!("{s}"))))
+                    .await;
+            }
+            p.close_channel(ch).await;
+            next += 25;
+            channels.push((ch, next - 1));
+        }
+        for (ch, last) in channels {
+            let reply = p.reply(ch).await;
+            assert_eq!(reply.len(), 2, "round {round}: {reply:?}");
+            assert_eq!(reply[0]["last_sequence"], last, "round {round}");
+            assert_eq!(reply[1], close());
+        }
+    }
+}

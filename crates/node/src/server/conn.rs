@@ -6,7 +6,7 @@ use super::{Access, Node, router};
 use futures::{SinkExt, StreamExt};
 use rand::Rng;
 use skope_proto::errors::text;
-use skope_proto::{ControlType, Frame, MAX_PAYLOAD_BYTES, StreamControl, Uuid};
+use skope_proto::{ControlType, Frame, MAX_PAYLOAD_BYTES, Message, StreamControl, Uuid};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -342,6 +342,17 @@ impl Muxer {
                 return;
             }
         };
+        // A produce queues for its segment now, in frame order (a spawned handler may run
+        // before one spawned earlier).
+        let ticket = match &inbound {
+            Inbound::Data(first) => match Message::decode(first) {
+                Ok(Message::Produce(p)) if !p.space.is_empty() && !p.segment.is_empty() => {
+                    Some(hub.segment_ticket(&p.space, &p.segment))
+                }
+                _ => None,
+            },
+            Inbound::Control(_) => None,
+        };
         let (tx, rx) = mpsc::channel(INGRESS_BACKLOG);
         let _ = tx.try_send(inbound);
         let killed = CancellationToken::new();
@@ -355,6 +366,7 @@ impl Muxer {
             killed: killed.clone(),
             unread: Vec::new(),
             completions: self.completions_tx.clone(),
+            ticket,
         };
         self.channels.insert(
             channel_id,

@@ -22,7 +22,11 @@ pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> 
         let _ = io.close_err(text::INVALID_PRODUCE_ARGS).await;
         return Finish::Forget;
     }
-    let _guard = hub.lock_segment(&p.space, &p.segment).await;
+    let ticket = match io.ticket.take() {
+        Some(t) => t,
+        None => hub.segment_ticket(&p.space, &p.segment),
+    };
+    let _turn = ticket.wait().await;
     let store = hub.store.clone();
     let (space, segment) = (p.space.clone(), p.segment.clone());
     let tail = tokio::task::spawn_blocking(move || store.segment_status(&space, &segment)).await;
