@@ -83,7 +83,7 @@ impl Action {
             Action::Quit => "quit",
             Action::Help => "this help",
             Action::CommandLine => {
-                "command line (:space, :seg, :seq, :time, :head, :tail, :filter, :q)"
+                "command line (:space, :spaces, :seg, :seq, :time, :offset, :head, :tail, :filter, :q)"
             }
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
@@ -91,8 +91,8 @@ impl Action {
             Action::Down => "down",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Top => "first row",
-            Action::Bottom => "last row (entries: follow the tail again)",
+            Action::Top => "first row (entries: and load older; none loaded: read from the head)",
+            Action::Bottom => "last row (entries: follow the tail; scrolled back: the live tail)",
             Action::Open => "open",
             Action::Back => "back",
             Action::Refresh => "reload the spaces",

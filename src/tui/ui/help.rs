@@ -19,9 +19,11 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 /// The `:` commands, for the help.
 pub const COMMANDS: &[(&str, &str)] = &[
     (":space NAME", "tail a whole space (by time)"),
+    (":spaces A,B", "tail several spaces merged by time"),
     (":seg SPACE/SEG", "tail one segment"),
     (":seq N", "read the segment from sequence N"),
     (":time T", "read from a time (RFC 3339, ms, or -5m)"),
+    (":offset HEX", "read on after an entry's offset (skope consume's)"),
     (":head / :tail", "read from the start / the tail"),
     (":filter TEXT", "filter the entries (like /; empty clears)"),
     (
