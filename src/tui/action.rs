@@ -82,17 +82,15 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "this help",
-            Action::CommandLine => {
-                "command line (:space, :spaces, :seg, :seq, :time, :offset, :head, :tail, :filter, :q)"
-            }
+            Action::CommandLine => "command line (:seg, :spaces, :time, :offset, …)",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
             Action::Up => "up",
             Action::Down => "down",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Top => "first row (entries: and load older; none loaded: read from the head)",
-            Action::Bottom => "last row (entries: follow the tail; scrolled back: the live tail)",
+            Action::Top => "first row (entries: loads older at the top)",
+            Action::Bottom => "last row (entries: back to the live tail)",
             Action::Open => "open",
             Action::Back => "back",
             Action::Refresh => "reload the spaces",

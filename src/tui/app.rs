@@ -520,7 +520,9 @@ impl Tasks {
         tokio::spawn(async move {
             let id = request.id;
             let result = scrollback::fetch(&client, store, request).await;
-            let _ = tx.send(Event::Client(ClientEvent::Older { id, result })).await;
+            let _ = tx
+                .send(Event::Client(ClientEvent::Older { id, result }))
+                .await;
         })
     }
 

@@ -19,7 +19,11 @@ const WIDEN: i64 = 8;
 ///
 /// # Errors
 /// The read failed (the client's text).
-pub async fn fetch(client: &Client, store: Uuid, request: OlderRequest) -> Result<OlderPage, String> {
+pub async fn fetch(
+    client: &Client,
+    store: Uuid,
+    request: OlderRequest,
+) -> Result<OlderPage, String> {
     match request.read {
         OlderRead::Segment(c) => {
             let from = c.min_sequence;
@@ -32,7 +36,15 @@ pub async fn fetch(client: &Client, store: Uuid, request: OlderRequest) -> Resul
             Ok(OlderPage { entries, at_start })
         }
         OlderRead::Time { spaces, span_ms } => {
-            by_time(client, store, &spaces, &request.before, request.page, span_ms).await
+            by_time(
+                client,
+                store,
+                &spaces,
+                &request.before,
+                request.page,
+                span_ms,
+            )
+            .await
         }
     }
 }
@@ -169,7 +181,9 @@ mod tests {
                 Box::new(node.connect_in_process())
             }));
             for i in 1..=120_u64 {
-                for (space, segment, every) in [("orders", "a", 1), ("orders", "b", 2), ("payments", "p", 3)] {
+                for (space, segment, every) in
+                    [("orders", "a", 1), ("orders", "b", 2), ("payments", "p", 3)]
+                {
                     if i % every == 0 {
                         let payload = format!("{{\"i\":{i}}}").into_bytes();
                         client
@@ -245,9 +259,13 @@ mod tests {
                 .expect("page");
             assert_eq!(seqs(&p.entries), seqs(&orders[110..150]));
             assert!(!p.at_start);
-            let p = fetch(&client, STORE, time_request(&["orders"], &orders[150], 1000))
-                .await
-                .expect("page");
+            let p = fetch(
+                &client,
+                STORE,
+                time_request(&["orders"], &orders[150], 1000),
+            )
+            .await
+            .expect("page");
             assert_eq!(seqs(&p.entries), seqs(&orders[..150]));
             assert!(p.at_start);
 
@@ -286,6 +304,9 @@ mod tests {
             p.entries.iter().map(|e| e.sequence).collect::<Vec<_>>(),
             [2, 3]
         );
-        assert!(!p.at_start, "an entry was dropped: the start is not in the page");
+        assert!(
+            !p.at_start,
+            "an entry was dropped: the start is not in the page"
+        );
     }
 }

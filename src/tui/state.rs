@@ -669,7 +669,11 @@ impl AppState {
     }
 
     /// A scroll-back page (or its failure) arrived.
-    pub(super) fn older_arrived(&mut self, id: u64, result: Result<OlderPage, String>) -> Vec<Effect> {
+    pub(super) fn older_arrived(
+        &mut self,
+        id: u64,
+        result: Result<OlderPage, String>,
+    ) -> Vec<Effect> {
         let page = match result {
             Ok(p) => p,
             Err(e) => {

@@ -188,12 +188,16 @@ impl AppState {
                         .is_some_and(|o| &o.space == space && &o.segment == segment)
             }
             Source::Space { space } => in_space.as_ref().is_some_and(|o| &o.space == space),
-            Source::Spaces { spaces } => in_space.as_ref().is_some_and(|o| spaces.contains(&o.space)),
+            Source::Spaces { spaces } => {
+                in_space.as_ref().is_some_and(|o| spaces.contains(&o.space))
+            }
         };
         if !fits {
             let what = match (&in_space, &in_segment) {
                 (Some(o), _) => format!("{}/{} #{}", o.space, o.segment, o.sequence),
-                (None, Some(o)) => format!("{}/{} #{} (segment offset)", o.space, o.segment, o.sequence),
+                (None, Some(o)) => {
+                    format!("{}/{} #{} (segment offset)", o.space, o.segment, o.sequence)
+                }
                 (None, None) => "no entry offset".to_owned(),
             };
             self.note(

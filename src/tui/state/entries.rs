@@ -570,8 +570,10 @@ impl Entries {
                 let mut c = Consume::default();
                 // Spaces without a cursor yet start where the read started (a space with an
                 // entry before the cursor position would have one).
-                let mut offsets: BTreeMap<String, LexKey> =
-                    spaces.iter().map(|s| (s.clone(), LexKey::default())).collect();
+                let mut offsets: BTreeMap<String, LexKey> = spaces
+                    .iter()
+                    .map(|s| (s.clone(), LexKey::default()))
+                    .collect();
                 match &self.start {
                     Start::Head | Start::Sequence(_) => {}
                     Start::Tail => c.min_timestamp = now_ms - TAIL_SPAN_MS,

@@ -1155,7 +1155,12 @@ fn older_request(fx: &[Effect]) -> OlderRequest {
         .unwrap_or_else(|| panic!("no FetchOlder in {fx:?}"))
 }
 
-fn older(s: &mut AppState, id: u64, seqs: std::ops::RangeInclusive<u64>, at_start: bool) -> Vec<Effect> {
+fn older(
+    s: &mut AppState,
+    id: u64,
+    seqs: std::ops::RangeInclusive<u64>,
+    at_start: bool,
+) -> Vec<Effect> {
     client(
         s,
         ClientEvent::Older {
@@ -1283,7 +1288,10 @@ fn a_page_that_fits_keeps_the_tail_live() {
     };
     assert_eq!((c.min_sequence, c.max_sequence), (1, 40));
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
-    assert!(older(&mut s, r.id, 1..=40, true).is_empty(), "the read stays open");
+    assert!(
+        older(&mut s, r.id, 1..=40, true).is_empty(),
+        "the read stays open"
+    );
     assert_eq!(window_seqs(&s), (1, 50));
     assert!(!s.entries.detached && s.entries.reading);
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
@@ -1328,7 +1336,11 @@ fn stale_and_failed_pages_are_dropped() {
             result: Err("boom".into()),
         },
     );
-    assert!(s.note.as_ref().is_some_and(|n| n.error && n.text.contains("boom")));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("boom"))
+    );
     assert!(s.entries.loading_older.is_none());
     older_request(&s.update(Action::Top));
 }
@@ -1360,7 +1372,10 @@ fn a_space_scrolls_back_by_time_and_g_on_an_empty_read_reads_from_the_head() {
         matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.min_timestamp == 0 && c.offset.is_empty()),
         "{fx:?}"
     );
-    assert!(s.entries.at_start(), "a read from the head starts at the start");
+    assert!(
+        s.entries.at_start(),
+        "a read from the head starts at the start"
+    );
     s.command("tail");
     let generation = s.entries.generation;
     let batch: Vec<Entry> = (1..=150)
@@ -1398,7 +1413,10 @@ fn several_spaces_merge_by_time_and_resume_per_space() {
     );
     assert!(c.offsets.values().all(LexKey::is_empty));
     assert_eq!(c.min_timestamp, NOW - TAIL_SPAN_MS);
-    assert_eq!(s.entries.source.as_ref().map(Source::label).as_deref(), Some("orders,payments/*"));
+    assert_eq!(
+        s.entries.source.as_ref().map(Source::label).as_deref(),
+        Some("orders,payments/*")
+    );
     assert_eq!(s.focus, Focus::Entries);
     let generation = s.entries.generation;
     let o = entry("orders", "eu-1", 4);
@@ -1431,7 +1449,9 @@ fn several_spaces_merge_by_time_and_resume_per_space() {
     );
     // One name is a plain space read; none is a usage error.
     let fx = s.command("spaces orders");
-    assert!(matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders"));
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders")
+    );
     assert!(s.command("spaces").is_empty());
     assert!(s.note.as_ref().is_some_and(|n| n.text.starts_with("usage")));
 }
@@ -1498,9 +1518,8 @@ fn resume_offsets_order_around_the_position() {
         ..entry("m", "s", 5)
     };
     let key = at.space_offset();
-    let pos = |space: &str, ts: i64, seg: &str, seq: u64| {
-        skope_proto::space_offset(space, ts, seg, seq)
-    };
+    let pos =
+        |space: &str, ts: i64, seg: &str, seq: u64| skope_proto::space_offset(space, ts, seg, seq);
     // A space sorting before: everything at that time is before the position.
     let k = resume_offset("a", NOW, "m", &key);
     assert!(pos("a", NOW, "zzzz", u64::MAX) < k);
@@ -1531,16 +1550,26 @@ fn offset_command_starts_the_read_after_an_entry() {
     // Another segment's offset, or not hex: refused, the read stays.
     let other = entry("orders", "eu-2", 3).space_offset();
     assert!(s.command(&format!("offset {}", other.to_hex())).is_empty());
-    assert!(s.note.as_ref().is_some_and(|n| n.error && n.text.contains("orders/eu-2 #3")));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("orders/eu-2 #3"))
+    );
     assert!(s.command("offset zz").is_empty());
-    assert!(s.note.as_ref().is_some_and(|n| n.text.contains("invalid byte")));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("invalid byte"))
+    );
     assert!(s.command("offset").is_empty());
 
     // A space read takes the offset as is.
     s.command("space orders");
     let key = entry("orders", "eu-2", 3).space_offset();
     let fx = s.command(&format!("offset {}", key.to_hex()));
-    assert!(matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.offset == key));
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.offset == key)
+    );
     // Several spaces: each resumes at that position.
     s.command("spaces orders,payments");
     let fx = s.command(&format!("offset {}", key.to_hex()));
@@ -1560,8 +1589,13 @@ fn offset_command_starts_the_read_after_an_entry() {
     // With nothing open, a space offset opens its space.
     let mut s = state();
     let fx = s.command(&format!("offset {}", key.to_hex()));
-    assert!(matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders" && c.offset == key));
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders" && c.offset == key)
+    );
     assert_eq!(s.focus, Focus::Entries);
     let mut s = state();
-    assert!(s.command(&format!("offset {}", e.segment_offset().to_hex())).is_empty());
+    assert!(
+        s.command(&format!("offset {}", e.segment_offset().to_hex()))
+            .is_empty()
+    );
 }

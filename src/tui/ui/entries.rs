@@ -46,7 +46,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         let (text, style) = if let Some(err) = &e.error {
             (format!("✖ {err} "), t.error)
         } else if e.detached {
-            ("↑ SCROLLED BACK (End: live tail, p: read on) ".to_owned(), t.warn)
+            ("↑ SCROLLED BACK · End: live ".to_owned(), t.warn)
         } else if e.paused {
             ("[PAUSED] ".to_owned(), t.warn)
         } else if !e.follow {
