@@ -321,8 +321,15 @@ fn views() -> Vec<(&'static str, AppState)> {
     }
     spaces.handle(Event::Client(ClientEvent::Entries { generation, batch }));
 
+    let mut marked = base();
+    marked.update(Action::Mark);
+    marked.update(Action::Down);
+    marked.update(Action::Down);
+    marked.update(Action::Mark);
+
     vec![
         ("spaces", base()),
+        ("spaces_marked", marked),
         ("scrollback_loading", loading),
         ("scrolled_back", scrolled_back),
         ("spaces_merged", spaces),

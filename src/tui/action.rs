@@ -73,6 +73,8 @@ pub enum Action {
     Export,
     /// Pick another store (token scopes, recent, disk, or a UUID).
     StorePicker,
+    /// Space list: mark / unmark the selected space (Enter opens the marked ones merged).
+    Mark,
 }
 
 impl Action {
@@ -115,6 +117,7 @@ impl Action {
             Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
             Action::Export => "export the loaded (filtered) entries as JSON lines",
             Action::StorePicker => "switch stores (token scopes, recent, disk, or type a UUID)",
+            Action::Mark => "mark a space (enter: the marked ones, merged by time)",
         }
     }
 
@@ -153,6 +156,7 @@ impl Action {
             Action::CopyEntry => "yank json",
             Action::Export => "export",
             Action::StorePicker => "store",
+            Action::Mark => "mark",
         }
     }
 }

@@ -288,6 +288,7 @@ impl AppState {
                 seg_sel: 0,
                 top: 0,
                 generation: 0,
+                marked: std::collections::BTreeSet::new(),
             },
             entries: Entries::new(opts.window),
             detail: Detail {
@@ -462,6 +463,10 @@ impl AppState {
             }
             Action::ReleaseLease => self.release_selected(),
             Action::StorePicker => self.open_picker(),
+            Action::Mark => {
+                self.mark();
+                Vec::new()
+            }
             Action::CopyPayload | Action::CopyEntry => match self.entries.selected_entry() {
                 Some(e) => {
                     let text = if action == Action::CopyPayload {
@@ -720,6 +725,13 @@ impl AppState {
     fn open(&mut self) -> Vec<Effect> {
         match self.focus {
             Focus::Hierarchy => match self.hierarchy.level {
+                Level::Spaces if self.hierarchy.marked.len() > 1 => {
+                    let spaces: Vec<String> = std::mem::take(&mut self.hierarchy.marked)
+                        .into_iter()
+                        .collect();
+                    self.focus = Focus::Entries;
+                    self.open_stream(Source::Spaces { spaces }, Start::Tail)
+                }
                 Level::Spaces => match self.hierarchy.spaces.get(self.hierarchy.space_sel) {
                     Some(space) => {
                         let space = space.clone();
@@ -785,6 +797,29 @@ impl AppState {
                 Vec::new()
             }
         }
+    }
+
+    /// Mark or unmark the selected space (for a read of several spaces).
+    fn mark(&mut self) {
+        let h = &mut self.hierarchy;
+        let space = match (self.focus, h.level) {
+            (Focus::Hierarchy, Level::Spaces) => h.spaces.get(h.space_sel).cloned(),
+            _ => None,
+        };
+        let Some(space) = space else {
+            self.note("mark spaces in the space list (or :spaces A,B)", true);
+            return;
+        };
+        if !h.marked.remove(&space) {
+            h.marked.insert(space);
+        }
+        let n = h.marked.len();
+        let text = match n {
+            0 => "no space marked".to_owned(),
+            1 => "1 space marked: mark another to read them merged".to_owned(),
+            n => format!("{n} spaces marked: enter reads them merged by time"),
+        };
+        self.note(text, false);
     }
 
     /// Show the segments of `space`, live (a `*` status subscription).

@@ -1599,3 +1599,50 @@ fn offset_command_starts_the_read_after_an_entry() {
             .is_empty()
     );
 }
+
+#[test]
+fn marked_spaces_open_merged_by_time() {
+    let mut s = state();
+    client(
+        &mut s,
+        ClientEvent::Spaces(Ok(vec!["payments".into(), "orders".into(), "audit".into()])),
+    );
+    // audit, orders, payments: mark payments and audit.
+    key(&mut s, KeyCode::Char('G'));
+    key(&mut s, KeyCode::Char('m'));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with("1 space marked"))
+    );
+    key(&mut s, KeyCode::Char('g'));
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(
+        s.hierarchy.marked.iter().collect::<Vec<_>>(),
+        ["audit", "payments"]
+    );
+    // Unmarking toggles.
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('m'));
+    assert_eq!(s.hierarchy.marked.len(), 2);
+    let fx = key(&mut s, KeyCode::Enter);
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.offsets.keys().collect::<Vec<_>>(), ["audit", "payments"]);
+    assert_eq!(s.focus, Focus::Entries);
+    assert!(s.hierarchy.marked.is_empty(), "the marks are used up");
+    // Marking elsewhere says where it works.
+    s.update(Action::Mark);
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+    // One mark: Enter opens the selected space as before.
+    s.focus = Focus::Hierarchy;
+    s.update(Action::Mark);
+    let fx = s.update(Action::Open);
+    assert!(matches!(&fx[0], Effect::WatchSpace { .. }), "{fx:?}");
+}
