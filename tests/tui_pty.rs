@@ -1,130 +1,34 @@
 //! End to end: the real `skope demo` binary in a pseudo-terminal, driven by keys, its screen
-//! parsed with vt100. Waits poll the screen until a deadline (no fixed sleeps); the deadline
-//! scales with `SKOPE_TEST_TIMEOUT_SECS` (default 60) for slow machines.
+//! parsed with vt100 (helpers in `tests/common`). Waits poll the screen until a deadline (no
+//! fixed sleeps). The same against a real `skope serve`: `tests/tui_pty_serve.rs`.
 
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
-use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
-const ROWS: u16 = 30;
-const COLS: u16 = 120;
-const POLL: Duration = Duration::from_millis(50);
+use common::{POLL, Tui, selected_sequence, timeout};
+use std::time::Instant;
 
-fn timeout() -> Duration {
-    let secs = std::env::var("SKOPE_TEST_TIMEOUT_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    Duration::from_secs(secs)
-}
-
-/// The terminal as the program drew it, plus every byte it wrote.
-#[derive(Clone)]
-struct Screen {
-    parser: Arc<Mutex<vt100::Parser>>,
-    raw: Arc<Mutex<Vec<u8>>>,
-}
-
-impl Screen {
-    fn text(&self) -> String {
-        self.parser.lock().expect("parser").screen().contents()
-    }
-
-    fn alternate(&self) -> bool {
-        self.parser
-            .lock()
-            .expect("parser")
-            .screen()
-            .alternate_screen()
-    }
-
-    fn raw_contains(&self, needle: &[u8]) -> bool {
-        self.raw
-            .lock()
-            .expect("raw")
-            .windows(needle.len())
-            .any(|w| w == needle)
-    }
-
-    /// Poll until `check` returns `Some`, or fail with the screen.
-    fn wait_for<T>(&self, what: &str, mut check: impl FnMut(&str) -> Option<T>) -> T {
-        let deadline = Instant::now() + timeout();
-        loop {
-            let text = self.text();
-            if let Some(v) = check(&text) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{text}"
-            );
-            std::thread::sleep(POLL);
-        }
-    }
-
-    fn wait_text(&self, needle: &str) {
-        self.wait_for(needle, |t| t.contains(needle).then_some(()));
-    }
-}
-
-/// The sequence of the selected entry, from the detail's title `#N orders/eu-1` (while
-/// following, the selection is the last entry).
+/// The sequence of the selected entry of orders/eu-1 (while following, the last entry).
 fn last_sequence(text: &str) -> Option<u64> {
-    text.match_indices('#').find_map(|(i, _)| {
-        let rest = &text[i + 1..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        rest[digits.len()..]
-            .starts_with(" orders/eu-1")
-            .then(|| digits.parse().ok())
-            .flatten()
-    })
+    selected_sequence(text, "orders/eu-1")
 }
 
 #[test]
 fn demo_tail_pause_quit() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let pty = native_pty_system()
-        .openpty(PtySize {
-            rows: ROWS,
-            cols: COLS,
-            pixel_width: 0,
-            pixel_height: 0,
-        })
-        .expect("pty");
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_skope"));
-    cmd.arg("demo");
-    cmd.arg("--data-dir");
-    cmd.arg(dir.path().join("data"));
-    cmd.arg("--log-file");
-    cmd.arg(dir.path().join("skope.log"));
-    cmd.env("NO_COLOR", "1");
-    cmd.env("TERM", "xterm-256color");
-    cmd.cwd(dir.path());
-    let mut child = pty.slave.spawn_command(cmd).expect("spawn skope demo");
-    drop(pty.slave);
-
-    let screen = Screen {
-        parser: Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0))),
-        raw: Arc::new(Mutex::new(Vec::new())),
-    };
-    let mut reader = pty.master.try_clone_reader().expect("reader");
-    let feed = screen.clone();
-    let reader_thread = std::thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            feed.parser.lock().expect("parser").process(&buf[..n]);
-            feed.raw.lock().expect("raw").extend_from_slice(&buf[..n]);
-        }
-    });
-    let mut keys = pty.master.take_writer().expect("writer");
-    let mut press = |k: &str| {
-        keys.write_all(k.as_bytes()).expect("write key");
-        keys.flush().expect("flush");
-    };
+    let data = dir.path().join("data");
+    let log = dir.path().join("skope.log");
+    let mut tui = Tui::start(
+        [
+            "demo".as_ref(),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+            "--log-file".as_ref(),
+            log.as_os_str(),
+        ],
+        dir.path(),
+    );
+    let screen = tui.screen.clone();
+    let mut press = |k: &str| tui.press(k);
 
     // The spaces show (sorted: inventory, orders, payments).
     screen.wait_for("the spaces", |t| {
@@ -232,17 +136,7 @@ fn demo_tail_pause_quit() {
 
     // Quit: exit code 0 and the terminal restored (the alternate screen left).
     press("q");
-    let deadline = Instant::now() + timeout();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "skope did not exit after q");
-        std::thread::sleep(POLL);
-    };
-    drop(pty.master);
-    let _ = reader_thread.join();
-    assert!(status.success(), "exit status {status:?}");
+    assert!(tui.wait_exit(), "skope exited with an error");
     assert!(
         screen.raw_contains(b"\x1b[?1049l"),
         "left the alternate screen"

@@ -9,7 +9,7 @@ use skope::tui::action::Action;
 use skope::tui::event::{ClientEvent, Event};
 use skope::tui::keymap::Keymap;
 use skope::tui::panels::SubRow;
-use skope::tui::state::{AppState, StateOptions};
+use skope::tui::state::{AppState, Effect, OlderPage, StateOptions};
 use skope::tui::stores::Origin;
 use skope::tui::theme::Theme;
 use skope::tui::ui;
@@ -283,8 +283,56 @@ fn views() -> Vec<(&'static str, AppState)> {
     ])));
     key(&mut picker, KeyCode::Down);
 
+    // Scroll-back: a read from #10, `g` at its top asks for the page before it …
+    let mut loading = segments();
+    loading.command("seg orders/eu-1");
+    loading.command("seq 10");
+    let generation = loading.entries.generation;
+    loading.handle(Event::Client(ClientEvent::Entries {
+        generation,
+        batch: (10..=27).map(entry).collect(),
+    }));
+    let fetch = loading.update(Action::Top);
+    let Some(Effect::FetchOlder(request)) = fetch.first() else {
+        panic!("{fetch:?}")
+    };
+    let id = request.id;
+    // … which lands in a window of 20: the newest entries go, the view is scrolled back.
+    let mut scrolled_back = loading.clone();
+    scrolled_back.entries.cap = 20;
+    scrolled_back.handle(Event::Client(ClientEvent::Older {
+        id,
+        result: Ok(OlderPage {
+            entries: (1..=9).map(entry).collect(),
+            at_start: true,
+        }),
+    }));
+
+    // Several spaces merged by time: the segment column names the space.
+    let mut spaces = segments();
+    spaces.command("spaces orders,payments");
+    let generation = spaces.entries.generation;
+    let mut batch: Vec<Entry> = (20..=25).map(entry).collect();
+    for (i, e) in batch.iter_mut().enumerate() {
+        if i % 2 == 1 {
+            e.space = "payments".into();
+            e.segment = "card-eu".into();
+        }
+    }
+    spaces.handle(Event::Client(ClientEvent::Entries { generation, batch }));
+
+    let mut marked = base();
+    marked.update(Action::Mark);
+    marked.update(Action::Down);
+    marked.update(Action::Down);
+    marked.update(Action::Mark);
+
     vec![
         ("spaces", base()),
+        ("spaces_marked", marked),
+        ("scrollback_loading", loading),
+        ("scrolled_back", scrolled_back),
+        ("spaces_merged", spaces),
         ("store_picker", picker),
         ("export_prompt", export_prompt),
         ("yanked", yanked),

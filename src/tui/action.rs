@@ -73,6 +73,8 @@ pub enum Action {
     Export,
     /// Pick another store (token scopes, recent, disk, or a UUID).
     StorePicker,
+    /// Space list: mark / unmark the selected space (Enter opens the marked ones merged).
+    Mark,
 }
 
 impl Action {
@@ -82,17 +84,15 @@ impl Action {
         match self {
             Action::Quit => "quit",
             Action::Help => "this help",
-            Action::CommandLine => {
-                "command line (:space, :seg, :seq, :time, :head, :tail, :filter, :q)"
-            }
+            Action::CommandLine => "command line (:seg, :spaces, :time, :offset, …)",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
             Action::Up => "up",
             Action::Down => "down",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Top => "first row",
-            Action::Bottom => "last row (entries: follow the tail again)",
+            Action::Top => "first row (entries: loads older at the top)",
+            Action::Bottom => "last row (entries: back to the live tail)",
             Action::Open => "open",
             Action::Back => "back",
             Action::Refresh => "reload the spaces",
@@ -117,6 +117,7 @@ impl Action {
             Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
             Action::Export => "export the loaded (filtered) entries as JSON lines",
             Action::StorePicker => "switch stores (token scopes, recent, disk, or type a UUID)",
+            Action::Mark => "mark a space (enter: the marked ones, merged by time)",
         }
     }
 
@@ -155,6 +156,7 @@ impl Action {
             Action::CopyEntry => "yank json",
             Action::Export => "export",
             Action::StorePicker => "store",
+            Action::Mark => "mark",
         }
     }
 }

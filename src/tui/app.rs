@@ -8,7 +8,8 @@ use super::TuiOptions;
 use super::event::{ClientEvent, Event};
 use super::keymap::Keymap;
 use super::panels::SubRow;
-use super::state::{AppState, Effect, StateOptions, StreamRequest};
+use super::scrollback;
+use super::state::{AppState, Effect, OlderRequest, StateOptions, StreamRequest};
 use super::stores::{Origin, StoreSources, load_recent, on_disk, remember};
 use super::terminal::{Term, TerminalGuard};
 use super::theme::Theme;
@@ -75,6 +76,7 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 reports: reports_tx,
                 batches: batches_tx,
                 stream: None,
+                older: None,
                 watch: None,
                 others: Vec::new(),
                 spaces: None,
@@ -200,6 +202,8 @@ struct Tasks {
     reports: mpsc::Sender<Event>,
     batches: mpsc::Sender<Event>,
     stream: Option<JoinHandle<()>>,
+    /// The scroll-back read in flight.
+    older: Option<JoinHandle<()>>,
     watch: Option<JoinHandle<()>>,
     others: Vec<JoinHandle<()>>,
     /// The space list being loaded.
@@ -230,10 +234,15 @@ impl Tasks {
                     self.stream = Some(self.open_stream(generation, request));
                 }
                 Effect::CloseStream => abort(self.stream.take()),
+                Effect::FetchOlder(request) => {
+                    abort(self.older.take());
+                    self.older = Some(self.fetch_older(request));
+                }
                 Effect::Clipboard(text) => osc52(&text),
                 Effect::LoadStores => self.load_stores(),
                 Effect::SwitchStore(id) => {
                     abort(self.stream.take());
+                    abort(self.older.take());
                     abort(self.watch.take());
                     abort(self.spaces.take());
                     self.store = id;
@@ -272,6 +281,7 @@ impl Tasks {
     fn shutdown(&mut self) {
         abort(self.spaces.take());
         abort(self.stream.take());
+        abort(self.older.take());
         abort(self.watch.take());
         for t in self.others.drain(..) {
             t.abort();
@@ -505,12 +515,24 @@ impl Tasks {
         })
     }
 
+    fn fetch_older(&self, request: OlderRequest) -> JoinHandle<()> {
+        let (client, store, tx) = (self.client.clone(), self.store, self.reports.clone());
+        tokio::spawn(async move {
+            let id = request.id;
+            let result = scrollback::fetch(&client, store, request).await;
+            let _ = tx
+                .send(Event::Client(ClientEvent::Older { id, result }))
+                .await;
+        })
+    }
+
     fn open_stream(&self, generation: u64, request: StreamRequest) -> JoinHandle<()> {
         let (client, store, tx) = (self.client.clone(), self.store, self.batches.clone());
         tokio::spawn(async move {
             let stream = match request {
                 StreamRequest::Segment(c) => client.follow_segment(store, c),
                 StreamRequest::Space(c) => client.follow_space(store, c),
+                StreamRequest::Spaces(c) => client.follow_spaces(store, c),
             };
             let mut chunks = stream.ready_chunks(BATCH_MAX);
             while let Some(items) = chunks.next().await {

@@ -34,6 +34,11 @@ pub enum ClientEvent {
     SubscriptionFailed { generation: u64, message: String },
     /// A batch of entries of the open stream, in order.
     Entries { generation: u64, batch: Vec<Entry> },
+    /// A scroll-back page (the answer to `Effect::FetchOlder` `id`).
+    Older {
+        id: u64,
+        result: Result<crate::tui::state::OlderPage, String>,
+    },
     /// The open stream failed for good.
     StreamFailed { generation: u64, message: String },
     /// The connection changed.

@@ -4,6 +4,7 @@
 //! - [`state`]: `AppState` and its `update`/`handle` returning `Effect`s (no I/O).
 //! - [`app`]: the loop (select → drain → update → draw once if dirty, frame cap) and the client
 //!   tasks that run effects and report back through bounded channels.
+//! - [`scrollback`]: reading the page before the entry window (scrolling back past it).
 //! - [`ui`]: pure rendering, one file per region; [`theme`]; [`terminal`]: init/restore.
 
 pub mod action;
@@ -13,6 +14,7 @@ pub mod filter;
 pub mod keymap;
 pub mod panels;
 pub mod publish;
+pub mod scrollback;
 pub mod state;
 pub mod stores;
 pub mod terminal;

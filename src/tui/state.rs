@@ -17,8 +17,9 @@ use crossterm::event::{
 };
 use ratatui::layout::{Position, Rect};
 use skope_client::{
-    ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
+    ConnState, Consume, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
 };
+use skope_proto::Part;
 use std::collections::VecDeque;
 
 /// Entries kept in memory by default.
@@ -104,7 +105,10 @@ mod entries;
 mod hierarchy;
 mod input;
 mod reports;
-pub use entries::{ActiveFilter, Entries, Source, Start, StreamRequest};
+pub use entries::{
+    ActiveFilter, Entries, Loading, OLDER_PAGE, OlderPage, OlderRead, OlderRequest, Source, Start,
+    StreamRequest, read_position, resume_offset,
+};
 pub use hierarchy::{Hierarchy, Rate, SegmentRow};
 
 /// How the detail shows a payload.
@@ -168,6 +172,9 @@ pub enum Effect {
     },
     /// Drop the open read (stop reading from the server).
     CloseStream,
+    /// Read a page of entries before the window's first one (scroll-back), replacing any such
+    /// read in flight.
+    FetchOlder(OlderRequest),
     /// Peek the last sequence of a segment (for the publish pane).
     PeekLast {
         generation: u64,
@@ -281,6 +288,7 @@ impl AppState {
                 seg_sel: 0,
                 top: 0,
                 generation: 0,
+                marked: std::collections::BTreeSet::new(),
             },
             entries: Entries::new(opts.window),
             detail: Detail {
@@ -455,6 +463,10 @@ impl AppState {
             }
             Action::ReleaseLease => self.release_selected(),
             Action::StorePicker => self.open_picker(),
+            Action::Mark => {
+                self.mark();
+                Vec::new()
+            }
             Action::CopyPayload | Action::CopyEntry => match self.entries.selected_entry() {
                 Some(e) => {
                     let text = if action == Action::CopyPayload {
@@ -517,10 +529,7 @@ impl AppState {
             | Action::PageUp
             | Action::PageDown
             | Action::Top
-            | Action::Bottom => {
-                self.motion(action);
-                Vec::new()
-            }
+            | Action::Bottom => self.motion(action),
             Action::Open => self.open(),
             Action::Back => self.back(),
             Action::Refresh => {
@@ -549,13 +558,13 @@ impl AppState {
         rect.map_or(1, |r| usize::from(r.height.saturating_sub(3)).max(1))
     }
 
-    fn motion(&mut self, action: Action) {
+    fn motion(&mut self, action: Action) -> Vec<Effect> {
         if let Overlay::Help { scroll } = &mut self.overlay {
             *scroll = match action {
                 Action::Up => scroll.saturating_sub(1),
                 _ => scroll.saturating_add(1),
             };
-            return;
+            return Vec::new();
         }
         let page = self.page();
         match self.focus {
@@ -573,7 +582,7 @@ impl AppState {
                 };
                 h.select(next);
             }
-            Focus::Entries => self.move_entries(action, page as u64),
+            Focus::Entries => return self.move_entries(action, page as u64),
             Focus::Panel => {
                 let (sel, len) = match self.panel {
                     Some(Panel::Leases) => (&mut self.lease_sel, self.leases.len()),
@@ -605,14 +614,30 @@ impl AppState {
                 .min(max);
             }
         }
+        Vec::new()
     }
 
-    fn move_entries(&mut self, action: Action, page: u64) {
+    /// Move in the entry list. Reaching the top of what is loaded fetches the page before it
+    /// (scroll-back); `End` on a detached window goes back to the live tail; `g` on a read
+    /// with nothing loaded reads from the head.
+    fn move_entries(&mut self, action: Action, page: u64) -> Vec<Effect> {
+        if action == Action::Bottom && self.entries.detached {
+            return match self.entries.source.clone() {
+                Some(source) => self.open_stream(source, Start::Tail),
+                None => Vec::new(),
+            };
+        }
         let e = &mut self.entries;
         let n = e.visible_len();
         if n == 0 {
+            if action == Action::Top && e.ring.is_empty() && e.start != Start::Head {
+                return self.restart(Start::Head);
+            }
             e.follow = action == Action::Bottom || e.follow;
-            return;
+            if matches!(action, Action::Up | Action::PageUp | Action::Top) {
+                return self.fetch_older(None);
+            }
+            return Vec::new();
         }
         let last = n - 1;
         let cur = e.visible_pos(e.selected).min(last);
@@ -631,6 +656,63 @@ impl AppState {
             _ => {}
         }
         self.detail.scroll = 0;
+        if next == 0 && matches!(action, Action::Up | Action::PageUp | Action::Top) {
+            // Pushed past the top: once the page is in, the same motion moves into it.
+            let replay = (cur == 0 || action == Action::Top).then_some(action);
+            return self.fetch_older(replay);
+        }
+        Vec::new()
+    }
+
+    /// Start a scroll-back fetch unless one runs or the window starts at the source's start.
+    fn fetch_older(&mut self, replay: Option<Action>) -> Vec<Effect> {
+        self.entries
+            .older_request(replay)
+            .map(Effect::FetchOlder)
+            .into_iter()
+            .collect()
+    }
+
+    /// A scroll-back page (or its failure) arrived.
+    pub(super) fn older_arrived(
+        &mut self,
+        id: u64,
+        result: Result<OlderPage, String>,
+    ) -> Vec<Effect> {
+        let page = match result {
+            Ok(p) => p,
+            Err(e) => {
+                if self.entries.loading_older.take_if(|l| l.id == id).is_some() {
+                    self.note(format!("loading older entries: {e}"), true);
+                }
+                return Vec::new();
+            }
+        };
+        let was_detached = self.entries.detached;
+        let Some(replay) = self.entries.older_arrived(id, page) else {
+            return Vec::new();
+        };
+        let mut effects = Vec::new();
+        if self.entries.detached && !was_detached {
+            effects.push(Effect::CloseStream);
+        }
+        if let Some(action) = replay
+            && self.focus == Focus::Entries
+        {
+            let page = self.page() as u64;
+            let e = &mut self.entries;
+            if e.visible_len() > 0 {
+                let cur = e.visible_pos(e.selected).min(e.visible_len() - 1);
+                let next = match action {
+                    Action::Top => 0,
+                    Action::PageUp => cur.saturating_sub(page),
+                    _ => cur.saturating_sub(1),
+                };
+                e.selected = e.visible_at(next).unwrap_or(e.selected);
+                e.follow = false;
+            }
+        }
+        effects
     }
 
     fn detail_max_scroll(&self) -> u16 {
@@ -643,6 +725,13 @@ impl AppState {
     fn open(&mut self) -> Vec<Effect> {
         match self.focus {
             Focus::Hierarchy => match self.hierarchy.level {
+                Level::Spaces if self.hierarchy.marked.len() > 1 => {
+                    let spaces: Vec<String> = std::mem::take(&mut self.hierarchy.marked)
+                        .into_iter()
+                        .collect();
+                    self.focus = Focus::Entries;
+                    self.open_stream(Source::Spaces { spaces }, Start::Tail)
+                }
                 Level::Spaces => match self.hierarchy.spaces.get(self.hierarchy.space_sel) {
                     Some(space) => {
                         let space = space.clone();
@@ -710,6 +799,29 @@ impl AppState {
         }
     }
 
+    /// Mark or unmark the selected space (for a read of several spaces).
+    fn mark(&mut self) {
+        let h = &mut self.hierarchy;
+        let space = match (self.focus, h.level) {
+            (Focus::Hierarchy, Level::Spaces) => h.spaces.get(h.space_sel).cloned(),
+            _ => None,
+        };
+        let Some(space) = space else {
+            self.note("mark spaces in the space list (or :spaces A,B)", true);
+            return;
+        };
+        if !h.marked.remove(&space) {
+            h.marked.insert(space);
+        }
+        let n = h.marked.len();
+        let text = match n {
+            0 => "no space marked".to_owned(),
+            1 => "1 space marked: mark another to read them merged".to_owned(),
+            n => format!("{n} spaces marked: enter reads them merged by time"),
+        };
+        self.note(text, false);
+    }
+
     /// Show the segments of `space`, live (a `*` status subscription).
     fn watch_space(&mut self, space: &str) -> Vec<Effect> {
         let h = &mut self.hierarchy;
@@ -733,6 +845,12 @@ impl AppState {
     }
 
     fn open_stream(&mut self, source: Source, start: Start) -> Vec<Effect> {
+        // A multi-space read resumes spaces it has no cursor for from where it started: pin
+        // "the tail" to a time now.
+        let start = match (&source, start) {
+            (Source::Spaces { .. }, Start::Tail) => Start::Time(self.now_ms - TAIL_SPAN_MS),
+            (_, start) => start,
+        };
         self.entries.reset(source, start);
         self.detail.scroll = 0;
         self.reopen()
@@ -759,6 +877,7 @@ impl AppState {
         self.entries.generation += 1;
         self.entries.reading = true;
         self.entries.paused = false;
+        self.entries.detached = false;
         self.entries.error = None;
         vec![Effect::OpenStream {
             generation: self.entries.generation,
@@ -842,6 +961,10 @@ pub fn default_export_path(source: &Source) -> String {
             format!("./skope-export-{}-{}.jsonl", clean(space), clean(segment))
         }
         Source::Space { space } => format!("./skope-export-{}-all.jsonl", clean(space)),
+        Source::Spaces { spaces } => {
+            let names: Vec<String> = spaces.iter().map(|s| clean(s)).collect();
+            format!("./skope-export-{}.jsonl", names.join("+"))
+        }
     }
 }
 

@@ -131,6 +131,36 @@ impl LexKey {
             sequence,
         })
     }
+
+    /// Split a segment offset into (space, segment, sequence), if it is one.
+    #[must_use]
+    pub fn decode_segment_offset(&self) -> Option<SegmentOffset> {
+        let rest = self.0.strip_prefix(b"DAT\0SEGMENTS\0")?;
+        let nul = rest.iter().position(|&b| b == 0)?;
+        let space = std::str::from_utf8(&rest[..nul]).ok()?.to_owned();
+        let rest = &rest[nul + 1..];
+        if rest.len() < 1 + 8 {
+            return None;
+        }
+        let (seg, seq) = rest.split_at(rest.len() - 8);
+        let segment = std::str::from_utf8(seg.strip_suffix(&[0])?)
+            .ok()?
+            .to_owned();
+        let sequence = u64::from_be_bytes(seq.try_into().ok()?);
+        Some(SegmentOffset {
+            space,
+            segment,
+            sequence,
+        })
+    }
+}
+
+/// The parts of a segment offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentOffset {
+    pub space: String,
+    pub segment: String,
+    pub sequence: u64,
 }
 
 /// The parts of a space offset.
@@ -221,6 +251,16 @@ mod tests {
             s.to_hex(),
             "444154005345474d454e5453006f72646572730065752d3700000000000000002a"
         );
+        assert_eq!(
+            s.decode_segment_offset(),
+            Some(SegmentOffset {
+                space: "orders".into(),
+                segment: "eu-7".into(),
+                sequence: 42
+            })
+        );
+        assert_eq!(s.decode_space_offset(), None);
+        assert_eq!(k.decode_segment_offset(), None);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod messages;
 pub use control::{ControlKind, StreamControl};
 pub use envelope::{EnvelopeError, Message, decode_bare, encode_bare};
 pub use frame::{ControlType, Frame, FrameError, MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES};
-pub use lexkey::{LexKey, LexKeyError, Part, SpaceOffset};
+pub use lexkey::{LexKey, LexKeyError, Part, SegmentOffset, SpaceOffset};
 pub use messages::*;
 pub use uuid::Uuid;
 

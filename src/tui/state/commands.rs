@@ -1,5 +1,6 @@
-//! The `:` command line: `:space`, `:seg`, `:seq`, `:time`, `:filter`, `:publish`, `:acquire`,
-//! `:store`, `:q`… parsed into state changes and effects.
+//! The `:` command line: `:space`, `:spaces`, `:seg`, `:seq`, `:time`, `:offset`, `:head`,
+//! `:tail`, `:filter`, `:publish`, `:acquire`, `:store`, `:q`… parsed into state changes and
+//! effects.
 
 use super::*;
 
@@ -24,6 +25,29 @@ impl AppState {
                 ));
                 effects
             }
+            ("spaces", list) => {
+                let mut spaces: Vec<String> = list
+                    .split([',', ' '])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                spaces.sort();
+                spaces.dedup();
+                let source = match spaces.len() {
+                    0 => {
+                        self.note("usage: :spaces SPACE,SPACE…", true);
+                        return Vec::new();
+                    }
+                    1 => Source::Space {
+                        space: spaces.remove(0),
+                    },
+                    _ => Source::Spaces { spaces },
+                };
+                self.focus = Focus::Entries;
+                self.open_stream(source, Start::Tail)
+            }
+            ("offset" | "off", hex) => self.start_at_offset(hex),
             ("seg" | "segment", target) if !target.is_empty() => {
                 let (space, segment) = match target.split_once('/') {
                     Some((sp, seg)) if !sp.is_empty() && !seg.is_empty() => {
@@ -58,7 +82,7 @@ impl AppState {
                     }
                     _ => {
                         self.note(
-                            ":seq needs an open segment (a space is ordered by time)",
+                            ":seq needs an open segment (a space is ordered by time; try :time or :offset)",
                             true,
                         );
                         Vec::new()
@@ -111,13 +135,78 @@ impl AppState {
             _ => {
                 self.note(
                     format!(
-                        "unknown command {line:?} (try :space, :seg, :seq, :time, :head, :tail, :filter, :publish, :acquire, :store, :q)"
+                        "unknown command {line:?} (try :space, :spaces, :seg, :seq, :time, :offset, :head, :tail, :filter, :publish, :acquire, :store, :q)"
                     ),
                     true,
                 );
                 Vec::new()
             }
         }
+    }
+
+    /// `:offset HEX`: read the open source on from just after the entry at that offset (as
+    /// `skope consume` prints it); with nothing open, a space offset opens its space.
+    fn start_at_offset(&mut self, hex: &str) -> Vec<Effect> {
+        if hex.is_empty() {
+            self.note("usage: :offset HEX (the offset skope consume prints)", true);
+            return Vec::new();
+        }
+        let key = match LexKey::from_hex(hex) {
+            Ok(k) => k,
+            Err(e) => {
+                self.note(format!(":offset: {e}"), true);
+                return Vec::new();
+            }
+        };
+        let in_space = key.decode_space_offset();
+        let in_segment = key.decode_segment_offset();
+        let source = match self.entries.source.clone() {
+            Some(source) => source,
+            None => match &in_space {
+                Some(o) => {
+                    self.focus = Focus::Entries;
+                    Source::Space {
+                        space: o.space.clone(),
+                    }
+                }
+                None => {
+                    self.note(
+                        "not a space offset: open the segment it belongs to first",
+                        true,
+                    );
+                    return Vec::new();
+                }
+            },
+        };
+        let fits = match &source {
+            Source::Segment { space, segment } => {
+                in_space
+                    .as_ref()
+                    .is_some_and(|o| &o.space == space && &o.segment == segment)
+                    || in_segment
+                        .as_ref()
+                        .is_some_and(|o| &o.space == space && &o.segment == segment)
+            }
+            Source::Space { space } => in_space.as_ref().is_some_and(|o| &o.space == space),
+            Source::Spaces { spaces } => {
+                in_space.as_ref().is_some_and(|o| spaces.contains(&o.space))
+            }
+        };
+        if !fits {
+            let what = match (&in_space, &in_segment) {
+                (Some(o), _) => format!("{}/{} #{}", o.space, o.segment, o.sequence),
+                (None, Some(o)) => {
+                    format!("{}/{} #{} (segment offset)", o.space, o.segment, o.sequence)
+                }
+                (None, None) => "no entry offset".to_owned(),
+            };
+            self.note(
+                format!(":offset is {what}, not in {}", source.label()),
+                true,
+            );
+            return Vec::new();
+        }
+        self.open_stream(source, Start::Offset(key))
     }
 
     pub(super) fn restart(&mut self, start: Start) -> Vec<Effect> {

@@ -3,7 +3,7 @@
 use super::Level;
 use super::{Load, SPARK_SECONDS};
 use skope_client::SegmentStatus;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 /// Entries/s per second, from status deltas; `buckets.back()` is second `head_sec`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +82,8 @@ pub struct Hierarchy {
     pub seg_sel: usize,
     pub top: usize,
     pub generation: u64,
+    /// Spaces marked in the space list (Enter on two or more opens them merged by time).
+    pub marked: BTreeSet<String>,
 }
 
 impl Hierarchy {

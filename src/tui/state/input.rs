@@ -205,10 +205,12 @@ impl AppState {
                 } else {
                     Action::Down
                 };
+                let mut effects = Vec::new();
                 for _ in 0..WHEEL_ROWS {
-                    self.motion(action);
+                    effects.extend(self.motion(action));
                 }
                 self.focus = saved;
+                return effects;
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = pane;

@@ -61,6 +61,7 @@ impl AppState {
                     self.entries.error = Some(message);
                 }
             }
+            ClientEvent::Older { id, result } => return self.older_arrived(id, result),
             ClientEvent::Conn(state) => self.conn_changed(&state),
             ClientEvent::LastSequence { generation, result } => {
                 if let Some(p) = self.publish.as_mut().filter(|p| p.generation == generation) {

@@ -1144,3 +1144,505 @@ fn pastes_go_into_the_field_being_edited() {
     s.handle(Event::Term(TermEvent::Paste("q".into())));
     assert!(!s.quit);
 }
+
+/// The scroll-back fetch among `fx`.
+fn older_request(fx: &[Effect]) -> OlderRequest {
+    fx.iter()
+        .find_map(|e| match e {
+            Effect::FetchOlder(r) => Some(r.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no FetchOlder in {fx:?}"))
+}
+
+fn older(
+    s: &mut AppState,
+    id: u64,
+    seqs: std::ops::RangeInclusive<u64>,
+    at_start: bool,
+) -> Vec<Effect> {
+    client(
+        s,
+        ClientEvent::Older {
+            id,
+            result: Ok(OlderPage {
+                entries: seqs.map(|i| entry("orders", "eu-1", i)).collect(),
+                at_start,
+            }),
+        },
+    )
+}
+
+fn window_seqs(s: &AppState) -> (u64, u64) {
+    (
+        s.entries.ring.front().map_or(0, |e| e.sequence),
+        s.entries.ring.back().map_or(0, |e| e.sequence),
+    )
+}
+
+#[test]
+fn scrolling_back_past_the_window_fetches_the_page_before_by_sequence() {
+    // Window 100: entries 151..=250 are kept.
+    let mut s = tailing(250);
+    assert_eq!(window_seqs(&s), (151, 250));
+    let stream_generation = s.entries.generation;
+    let fx = s.update(Action::Top);
+    let r = older_request(&fx);
+    assert_eq!(r.before.sequence, 151);
+    assert_eq!(r.page, 50, "half the window");
+    let OlderRead::Segment(c) = &r.read else {
+        panic!("{r:?}")
+    };
+    assert_eq!((c.min_sequence, c.max_sequence), (101, 150));
+    assert_eq!((c.space.as_str(), c.segment.as_str()), ("orders", "eu-1"));
+    assert!(s.entries.loading_older.is_some());
+    // One fetch at a time.
+    assert!(s.update(Action::Up).is_empty());
+
+    // The page lands: it goes in front, the newest entries go, the read stops (detached).
+    let fx = older(&mut s, r.id, 101..=150, false);
+    assert_eq!(fx, vec![Effect::CloseStream]);
+    assert_eq!(window_seqs(&s), (101, 200));
+    assert_eq!(s.entries.ring.len(), 100);
+    assert!(s.entries.ring.iter().map(|e| e.sequence).eq(101..=200));
+    assert!(s.entries.detached && s.entries.paused && !s.entries.follow);
+    assert!(s.entries.loading_older.is_none());
+    // `g` is replayed: the selection is on the new first row.
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(101));
+    // Batches of the dropped read are not applied.
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation: stream_generation,
+            batch: vec![entry("orders", "eu-1", 251)],
+        },
+    );
+    assert_eq!(window_seqs(&s), (101, 200));
+    // Further back, down to sequence 1.
+    let r = older_request(&s.update(Action::Up));
+    let OlderRead::Segment(c) = &r.read else {
+        panic!("{r:?}")
+    };
+    assert_eq!((c.min_sequence, c.max_sequence), (51, 100));
+    older(&mut s, r.id, 51..=100, false);
+    assert_eq!(window_seqs(&s), (51, 150));
+    assert_eq!(
+        s.entries.selected_entry().map(|e| e.sequence),
+        Some(100),
+        "Up at the top moves into the page"
+    );
+    let r = older_request(&s.update(Action::Top));
+    older(&mut s, r.id, 1..=50, true);
+    assert_eq!(window_seqs(&s), (1, 100));
+    assert!(s.entries.at_start());
+    assert!(s.update(Action::Top).is_empty(), "the start: nothing older");
+    assert!(s.update(Action::PageUp).is_empty());
+
+    // `p` reads on from the window's last entry (no gap)…
+    let fx = s.update(Action::TogglePause);
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Segment(c), .. } if c.min_sequence == 101),
+        "{fx:?}"
+    );
+    assert!(!s.entries.detached);
+}
+
+#[test]
+fn end_on_a_detached_window_goes_back_to_the_live_tail() {
+    let mut s = tailing(250);
+    let r = older_request(&s.update(Action::Top));
+    older(&mut s, r.id, 101..=150, false);
+    assert!(s.entries.detached);
+    let fx = s.update(Action::Bottom);
+    let Effect::OpenStream {
+        request: StreamRequest::Segment(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.min_sequence, 5000 - TAIL_BACKLOG + 1, "the tail again");
+    assert!(s.entries.ring.is_empty() && s.entries.follow && !s.entries.detached);
+    assert!(s.entries.reading && !s.entries.paused);
+}
+
+#[test]
+fn a_page_that_fits_keeps_the_tail_live() {
+    let mut s = tailing(5);
+    s.command("seq 41");
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: (41..=50).map(|i| entry("orders", "eu-1", i)).collect(),
+        },
+    );
+    // Walk up to the first row: reaching it prefetches, without replaying the move.
+    for _ in 0..8 {
+        assert!(s.update(Action::Up).is_empty());
+    }
+    let r = older_request(&s.update(Action::Up));
+    let OlderRead::Segment(c) = &r.read else {
+        panic!("{r:?}")
+    };
+    assert_eq!((c.min_sequence, c.max_sequence), (1, 40));
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
+    assert!(
+        older(&mut s, r.id, 1..=40, true).is_empty(),
+        "the read stays open"
+    );
+    assert_eq!(window_seqs(&s), (1, 50));
+    assert!(!s.entries.detached && s.entries.reading);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
+    // Live entries still arrive after it.
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![entry("orders", "eu-1", 51)],
+        },
+    );
+    assert_eq!(window_seqs(&s), (1, 51));
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
+}
+
+#[test]
+fn stale_and_failed_pages_are_dropped() {
+    let mut s = tailing(250);
+    let r = older_request(&s.update(Action::Top));
+    // Another id: ignored, the fetch is still awaited.
+    older(&mut s, r.id + 7, 101..=150, false);
+    assert_eq!(window_seqs(&s), (151, 250));
+    assert!(s.entries.loading_older.is_some());
+    // The window moved on (its front was evicted) while the page was read: dropped.
+    let generation = s.entries.generation;
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![entry("orders", "eu-1", 251)],
+        },
+    );
+    older(&mut s, r.id, 101..=150, false);
+    assert_eq!(window_seqs(&s), (152, 251));
+    assert!(s.entries.loading_older.is_none() && !s.entries.detached);
+    // A failure shows, and the next move tries again.
+    let r = older_request(&s.update(Action::Top));
+    client(
+        &mut s,
+        ClientEvent::Older {
+            id: r.id,
+            result: Err("boom".into()),
+        },
+    );
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("boom"))
+    );
+    assert!(s.entries.loading_older.is_none());
+    older_request(&s.update(Action::Top));
+}
+
+#[test]
+fn scrolling_back_keeps_filter_matches_in_step() {
+    let mut s = tailing(250);
+    s.apply_filter("5}");
+    // Matches in 151..=250 ending in 5: 155, 165, …, 245.
+    assert_eq!(s.entries.visible_len(), 10);
+    let r = older_request(&s.update(Action::Top));
+    older(&mut s, r.id, 101..=150, false);
+    let shown: Vec<u64> = (0..s.entries.visible_len())
+        .filter_map(|p| s.entries.visible_at(p))
+        .filter_map(|i| s.entries.get(i))
+        .map(|e| e.sequence)
+        .collect();
+    assert_eq!(shown, [105, 115, 125, 135, 145, 155, 165, 175, 185, 195]);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(105));
+}
+
+#[test]
+fn a_space_scrolls_back_by_time_and_g_on_an_empty_read_reads_from_the_head() {
+    let mut s = watching();
+    s.update(Action::Open); // the whole space, from the tail
+    // Nothing in the last minutes: `g` reads from the head.
+    let fx = s.update(Action::Top);
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.min_timestamp == 0 && c.offset.is_empty()),
+        "{fx:?}"
+    );
+    assert!(
+        s.entries.at_start(),
+        "a read from the head starts at the start"
+    );
+    s.command("tail");
+    let generation = s.entries.generation;
+    let batch: Vec<Entry> = (1..=150)
+        .map(|i| Entry {
+            timestamp: NOW - 10_000 + i64::try_from(i).unwrap_or(0) * 10,
+            ..entry("orders", if i % 2 == 0 { "eu-1" } else { "eu-2" }, i)
+        })
+        .collect();
+    client(&mut s, ClientEvent::Entries { generation, batch });
+    let r = older_request(&s.update(Action::Top));
+    let OlderRead::Time { spaces, span_ms } = &r.read else {
+        panic!("{r:?}")
+    };
+    assert_eq!(spaces, &["orders"]);
+    // 10 ms apart, a page of 50, twice over: 1 s.
+    assert_eq!(*span_ms, 1_000);
+    assert_eq!(r.before.sequence, 51);
+}
+
+#[test]
+fn several_spaces_merge_by_time_and_resume_per_space() {
+    let mut s = watching();
+    let fx = s.command("spaces payments, orders");
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(
+        c.offsets.keys().collect::<Vec<_>>(),
+        ["orders", "payments"],
+        "sorted"
+    );
+    assert!(c.offsets.values().all(LexKey::is_empty));
+    assert_eq!(c.min_timestamp, NOW - TAIL_SPAN_MS);
+    assert_eq!(
+        s.entries.source.as_ref().map(Source::label).as_deref(),
+        Some("orders,payments/*")
+    );
+    assert_eq!(s.focus, Focus::Entries);
+    let generation = s.entries.generation;
+    let o = entry("orders", "eu-1", 4);
+    client(
+        &mut s,
+        ClientEvent::Entries {
+            generation,
+            batch: vec![entry("orders", "eu-1", 3), o.clone()],
+        },
+    );
+    // Paused for a long while: the space without entries still starts where the read did.
+    s.update(Action::TogglePause);
+    s.now_ms += 3_600_000;
+    let fx = s.update(Action::TogglePause);
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.offsets["orders"], o.space_offset());
+    assert!(c.offsets["payments"].is_empty());
+    assert_eq!(c.min_timestamp, NOW - TAIL_SPAN_MS);
+    assert_eq!(
+        default_export_path(&Source::Spaces {
+            spaces: vec!["a".into(), "b/c".into()]
+        }),
+        "./skope-export-a+b_c.jsonl"
+    );
+    // One name is a plain space read; none is a usage error.
+    let fx = s.command("spaces orders");
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders")
+    );
+    assert!(s.command("spaces").is_empty());
+    assert!(s.note.as_ref().is_some_and(|n| n.text.starts_with("usage")));
+}
+
+#[test]
+fn a_window_over_several_spaces_detaches_with_a_cursor_per_space() {
+    let mut s = state();
+    s.command("spaces orders,payments,zebra");
+    let generation = s.entries.generation;
+    let batch: Vec<Entry> = (1..=120)
+        .map(|i| Entry {
+            timestamp: NOW + i64::try_from(i).unwrap_or(0),
+            ..entry("payments", "p", i)
+        })
+        .collect();
+    client(&mut s, ClientEvent::Entries { generation, batch });
+    let r = older_request(&s.update(Action::Top));
+    assert!(matches!(&r.read, OlderRead::Time { spaces, .. } if spaces.len() == 3));
+    let page: Vec<Entry> = (1..=50)
+        .map(|i| Entry {
+            timestamp: NOW - 100 + i,
+            ..entry("orders", "o", u64::try_from(i).unwrap_or(0))
+        })
+        .collect();
+    client(
+        &mut s,
+        ClientEvent::Older {
+            id: r.id,
+            result: Ok(OlderPage {
+                entries: page,
+                at_start: false,
+            }),
+        },
+    );
+    assert!(s.entries.detached);
+    // The window ends at payments #70: orders resumes after its last entry, payments after
+    // #70, zebra (sorts after payments) from everything at #70's time on.
+    let back = s.entries.ring.back().cloned().unwrap_or_default();
+    assert_eq!((back.space.as_str(), back.sequence), ("payments", 70));
+    let fx = s.update(Action::TogglePause);
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    let last_order = Entry {
+        timestamp: NOW - 50,
+        ..entry("orders", "o", 50)
+    };
+    assert_eq!(c.offsets["orders"], last_order.space_offset());
+    assert_eq!(c.offsets["payments"], back.space_offset());
+    assert_eq!(
+        c.offsets["zebra"],
+        resume_offset("zebra", back.timestamp, "payments", &back.space_offset())
+    );
+}
+
+#[test]
+fn resume_offsets_order_around_the_position() {
+    let at = Entry {
+        timestamp: NOW,
+        ..entry("m", "s", 5)
+    };
+    let key = at.space_offset();
+    let pos =
+        |space: &str, ts: i64, seg: &str, seq: u64| skope_proto::space_offset(space, ts, seg, seq);
+    // A space sorting before: everything at that time is before the position.
+    let k = resume_offset("a", NOW, "m", &key);
+    assert!(pos("a", NOW, "zzzz", u64::MAX) < k);
+    assert!(pos("a", NOW + 1, "", 0) > k);
+    // A space sorting after: everything at that time is after it.
+    let k = resume_offset("z", NOW, "m", &key);
+    assert!(pos("z", NOW, "", 0) > k);
+    assert!(pos("z", NOW - 1, "zzzz", u64::MAX) < k);
+    assert_eq!(resume_offset("m", NOW, "m", &key), key);
+}
+
+#[test]
+fn offset_command_starts_the_read_after_an_entry() {
+    let mut s = tailing(5);
+    let e = Entry {
+        timestamp: NOW,
+        ..entry("orders", "eu-1", 41)
+    };
+    // A space offset of this segment, or its segment offset: read on from #42.
+    for key in [e.space_offset(), e.segment_offset()] {
+        let fx = s.command(&format!(":offset {}", key.to_hex()));
+        assert!(
+            matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Segment(c), .. } if c.min_sequence == 42),
+            "{fx:?}"
+        );
+        assert_eq!(s.entries.start, Start::Offset(key));
+    }
+    // Another segment's offset, or not hex: refused, the read stays.
+    let other = entry("orders", "eu-2", 3).space_offset();
+    assert!(s.command(&format!("offset {}", other.to_hex())).is_empty());
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.error && n.text.contains("orders/eu-2 #3"))
+    );
+    assert!(s.command("offset zz").is_empty());
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.text.contains("invalid byte"))
+    );
+    assert!(s.command("offset").is_empty());
+
+    // A space read takes the offset as is.
+    s.command("space orders");
+    let key = entry("orders", "eu-2", 3).space_offset();
+    let fx = s.command(&format!("offset {}", key.to_hex()));
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.offset == key)
+    );
+    // Several spaces: each resumes at that position.
+    s.command("spaces orders,payments");
+    let fx = s.command(&format!("offset {}", key.to_hex()));
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.offsets["orders"], key);
+    assert_eq!(
+        c.offsets["payments"],
+        resume_offset("payments", NOW - 997, "orders", &key)
+    );
+
+    // With nothing open, a space offset opens its space.
+    let mut s = state();
+    let fx = s.command(&format!("offset {}", key.to_hex()));
+    assert!(
+        matches!(&fx[0], Effect::OpenStream { request: StreamRequest::Space(c), .. } if c.space == "orders" && c.offset == key)
+    );
+    assert_eq!(s.focus, Focus::Entries);
+    let mut s = state();
+    assert!(
+        s.command(&format!("offset {}", e.segment_offset().to_hex()))
+            .is_empty()
+    );
+}
+
+#[test]
+fn marked_spaces_open_merged_by_time() {
+    let mut s = state();
+    client(
+        &mut s,
+        ClientEvent::Spaces(Ok(vec!["payments".into(), "orders".into(), "audit".into()])),
+    );
+    // audit, orders, payments: mark payments and audit.
+    key(&mut s, KeyCode::Char('G'));
+    key(&mut s, KeyCode::Char('m'));
+    assert!(
+        s.note
+            .as_ref()
+            .is_some_and(|n| n.text.starts_with("1 space marked"))
+    );
+    key(&mut s, KeyCode::Char('g'));
+    key(&mut s, KeyCode::Char(' '));
+    assert_eq!(
+        s.hierarchy.marked.iter().collect::<Vec<_>>(),
+        ["audit", "payments"]
+    );
+    // Unmarking toggles.
+    key(&mut s, KeyCode::Char('j'));
+    key(&mut s, KeyCode::Char('m'));
+    key(&mut s, KeyCode::Char('m'));
+    assert_eq!(s.hierarchy.marked.len(), 2);
+    let fx = key(&mut s, KeyCode::Enter);
+    let Effect::OpenStream {
+        request: StreamRequest::Spaces(c),
+        ..
+    } = &fx[0]
+    else {
+        panic!("{fx:?}")
+    };
+    assert_eq!(c.offsets.keys().collect::<Vec<_>>(), ["audit", "payments"]);
+    assert_eq!(s.focus, Focus::Entries);
+    assert!(s.hierarchy.marked.is_empty(), "the marks are used up");
+    // Marking elsewhere says where it works.
+    s.update(Action::Mark);
+    assert!(s.note.as_ref().is_some_and(|n| n.error));
+    // One mark: Enter opens the selected space as before.
+    s.focus = Focus::Hierarchy;
+    s.update(Action::Mark);
+    let fx = s.update(Action::Open);
+    assert!(matches!(&fx[0], Effect::WatchSpace { .. }), "{fx:?}");
+}

@@ -45,6 +45,8 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     if e.source.is_some() {
         let (text, style) = if let Some(err) = &e.error {
             (format!("✖ {err} "), t.error)
+        } else if e.detached {
+            ("↑ SCROLLED BACK · End: live ".to_owned(), t.warn)
         } else if e.paused {
             ("[PAUSED] ".to_owned(), t.warn)
         } else if !e.follow {
@@ -70,6 +72,18 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             block = block.title(Line::from(Span::styled(right, t.dim)).alignment(Alignment::Right));
         }
     }
+    // What is above the first row, while the first row is on screen.
+    let top_shown = e.visible_pos(e.top) == 0;
+    if e.loading_older.is_some() {
+        block = block.title_bottom(Span::styled(" ↑ loading older… ", t.accent));
+    } else if e.at_start() && top_shown && !e.ring.is_empty() {
+        let what = match &e.source {
+            Some(Source::Segment { .. }) => "segment",
+            Some(Source::Spaces { .. }) => "spaces",
+            _ => "space",
+        };
+        block = block.title_bottom(Span::styled(format!(" ⤒ start of the {what} "), t.dim));
+    }
     if e.visible_len() == 0 {
         let text = match (&e.source, e.reading) {
             (None, _) => "open a segment or a space (Enter in the hierarchy, or :seg SPACE/SEG)",
@@ -81,7 +95,8 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         return;
     }
     let rows_h = u64::from(area.height.saturating_sub(3));
-    let show_segment = matches!(e.source, Some(Source::Space { .. }));
+    let show_segment = e.source.as_ref().is_some_and(Source::merged);
+    let with_space = matches!(e.source, Some(Source::Spaces { .. }));
     let seq_w = e
         .ring
         .back()
@@ -92,10 +107,10 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             .iter()
             .rev()
             .take(256)
-            .map(|x| x.segment.chars().count())
+            .map(|x| segment_label(x, with_space).chars().count())
             .max()
             .unwrap_or(7)
-            .clamp(7, 16)
+            .clamp(7, if with_space { 28 } else { 16 })
     } else {
         0
     };
@@ -111,7 +126,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let rows = (top..top + rows_h).map_while(|pos| {
         let i = e.visible_at(pos)?;
         let entry = e.get(i)?;
-        let r = row(state, entry, show_segment, preview_w);
+        let r = row(state, entry, show_segment.then_some(with_space), preview_w);
         Some(if i == e.selected {
             r.style(sel_style)
         } else {
@@ -134,14 +149,24 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     frame.render_widget(table, area);
 }
 
-fn row(state: &AppState, e: &Entry, show_segment: bool, preview_w: usize) -> Row<'static> {
+/// The segment column: `space/segment` when several spaces are merged.
+fn segment_label(e: &Entry, with_space: bool) -> String {
+    if with_space {
+        format!("{}/{}", e.space, e.segment)
+    } else {
+        e.segment.clone()
+    }
+}
+
+/// One row; `segment`: the segment column, with the space (`Some(true)`) or without.
+fn row(state: &AppState, e: &Entry, segment: Option<bool>, preview_w: usize) -> Row<'static> {
     let payload = e.payload_bytes();
     let mut cells = vec![
         Cell::from(Line::from(e.sequence.to_string()).alignment(Alignment::Right)),
         Cell::from(clock(e.timestamp)),
     ];
-    if show_segment {
-        cells.push(Cell::from(e.segment.clone()));
+    if let Some(with_space) = segment {
+        cells.push(Cell::from(segment_label(e, with_space)));
     }
     cells.push(Cell::from(
         Line::from(format!("{}B", payload.len())).alignment(Alignment::Right),

@@ -10,7 +10,7 @@
 //! ```
 
 use crate::tui::keymap::Scope;
-use crate::tui::state::AppState;
+use crate::tui::state::{AppState, Overlay};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -19,9 +19,14 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 /// The `:` commands, for the help.
 pub const COMMANDS: &[(&str, &str)] = &[
     (":space NAME", "tail a whole space (by time)"),
+    (":spaces A,B", "tail several spaces merged by time"),
     (":seg SPACE/SEG", "tail one segment"),
     (":seq N", "read the segment from sequence N"),
     (":time T", "read from a time (RFC 3339, ms, or -5m)"),
+    (
+        ":offset HEX",
+        "read on after an entry's offset (skope consume's)",
+    ),
     (":head / :tail", "read from the start / the tail"),
     (":filter TEXT", "filter the entries (like /; empty clears)"),
     (
@@ -36,11 +41,19 @@ pub const COMMANDS: &[(&str, &str)] = &[
     (":q", "quit"),
 ];
 
+/// The scope the help describes: the view under it (not the help's own keys).
+fn described(state: &AppState) -> Scope {
+    match state.overlay {
+        Overlay::Help { .. } => state.focus.scope(),
+        _ => state.scope(),
+    }
+}
+
 /// The help lines of the focused view.
 #[must_use]
 pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let scope = state.scope();
+    let scope = described(state);
     let bindings = state.keymap.bindings(scope);
     let keys: Vec<(String, &str)> = bindings
         .iter()
@@ -92,7 +105,7 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
     let [popup] = Layout::horizontal([Constraint::Length(72.min(area.width.saturating_sub(2)))])
         .flex(Flex::Center)
         .areas(v);
-    let name = match state.scope() {
+    let name = match described(state) {
         Scope::Hierarchy => "hierarchy",
         Scope::Entries => "entries",
         Scope::Detail => "detail",
@@ -117,4 +130,32 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
         Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::action::Action;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::state::{Focus, StateOptions};
+    use crate::tui::theme::Theme;
+
+    #[test]
+    fn help_describes_the_view_under_it() {
+        let mut s = AppState::new(StateOptions {
+            store: skope_client::Uuid::from_u128(1),
+            read_only: false,
+            embedded: true,
+            window: 10,
+            keymap: Keymap::default_keymap(),
+            theme: Theme::no_color(),
+        });
+        s.focus = Focus::Entries;
+        s.update(Action::Help);
+        let text: Vec<String> = lines(&s).iter().map(ToString::to_string).collect();
+        let has = |needle: &str| text.iter().any(|l| l.contains(needle));
+        assert!(has("g, home") && has("loads older at the top"), "{text:#?}");
+        assert!(has("end, G") || has("G, end"), "{text:#?}");
+        assert!(has(":offset HEX") && has(":spaces A,B") && has(":head / :tail"));
+    }
 }

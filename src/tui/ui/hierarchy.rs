@@ -7,6 +7,7 @@
 //! ┃ eu-1        #27   3s ▁▂▁▅█▃     ┃     │ orders           │
 //! ┗━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┛     └──────────────────┘
 //! ```
+//! Spaces marked for a merged read (`m`) show a `✓`, and the title counts them.
 
 use super::{age, pane};
 use crate::tui::state::{AppState, Focus, Level, Load, SPARK_SECONDS, SegmentRow};
@@ -39,6 +40,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
     let title = match (&h.level, &h.space) {
         (Level::Segments, Some(space)) => format!(" {space} "),
+        _ if !h.marked.is_empty() => format!(" spaces ({} marked) ", h.marked.len()),
         _ => " spaces ".to_owned(),
     };
     let block = pane(
@@ -76,7 +78,14 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
                 .skip(h.top)
                 .take(inner_rows)
                 .map(|(i, s)| {
-                    let r = Row::new([Cell::from(s.as_str())]);
+                    // Marks show once there are any (a read of several spaces).
+                    let r = if h.marked.is_empty() {
+                        Row::new([Cell::from(s.as_str())])
+                    } else if h.marked.contains(s) {
+                        Row::new([Cell::from(Span::styled(format!("✓ {s}"), t.accent))])
+                    } else {
+                        Row::new([Cell::from(format!("  {s}"))])
+                    };
                     if i == h.space_sel {
                         r.style(sel_style)
                     } else {

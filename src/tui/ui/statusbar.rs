@@ -27,6 +27,10 @@ pub fn breadcrumbs(state: &AppState) -> Vec<String> {
             crumbs.push(space.clone());
             crumbs.push("*".to_owned());
         }
+        Some(Source::Spaces { spaces }) => {
+            crumbs.push(spaces.join(","));
+            crumbs.push("*".to_owned());
+        }
         None => {
             if let (Level::Segments, Some(space)) = (state.hierarchy.level, &state.hierarchy.space)
             {
