@@ -19,7 +19,7 @@ use ratatui::layout::{Position, Rect};
 use skope_client::{
     ConnState, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
 };
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Entries kept in memory by default.
 pub const DEFAULT_WINDOW: usize = 100_000;
@@ -250,6 +250,8 @@ pub struct AppState {
     pub store_choices: Vec<StoreChoice>,
     pub store_sel: usize,
     pub store_input: String,
+    /// Names the config profile gives stores (set by the app loop at start).
+    pub store_names: BTreeMap<Uuid, String>,
     /// What the lease or export prompt holds.
     pub lease_input: String,
     pub note: Option<Note>,
@@ -300,6 +302,7 @@ impl AppState {
             store_choices: Vec::new(),
             store_sel: 0,
             store_input: String::new(),
+            store_names: BTreeMap::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
