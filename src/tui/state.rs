@@ -185,7 +185,7 @@ pub enum Effect {
     ReleaseLease {
         key: String,
     },
-    /// List the stores the picker offers (token scopes, recent history, disk).
+    /// List the stores the picker offers (profile, recent history, token scopes, disk).
     LoadStores,
     /// Use another store from now on (and remember it in the recent history).
     SwitchStore(Uuid),
@@ -861,5 +861,7 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
     crate::cli::parse_time(text).map_err(|e| format!(":time {text}: {e} (or -5m)"))
 }
 
+#[cfg(test)]
+mod config_tests;
 #[cfg(test)]
 mod tests;

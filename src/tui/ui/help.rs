@@ -40,7 +40,8 @@ pub const COMMANDS: &[(&str, &str)] = &[
 #[must_use]
 pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     let t = &state.theme;
-    let scope = state.scope();
+    // The view under the overlay: help lists its keys, not its own.
+    let scope = state.focus.scope();
     let bindings = state.keymap.bindings(scope);
     let keys: Vec<(String, &str)> = bindings
         .iter()
@@ -92,7 +93,7 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
     let [popup] = Layout::horizontal([Constraint::Length(72.min(area.width.saturating_sub(2)))])
         .flex(Flex::Center)
         .areas(v);
-    let name = match state.scope() {
+    let name = match state.focus.scope() {
         Scope::Hierarchy => "hierarchy",
         Scope::Entries => "entries",
         Scope::Detail => "detail",
