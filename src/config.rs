@@ -387,10 +387,8 @@ pub fn apply(profile: &Profile, global: &mut Global) -> Option<String> {
 
 /// `~/x` under the home dir; a relative path under `base` (the config file's dir).
 fn expand(p: &Path, base: &Path) -> PathBuf {
-    if let Ok(rest) = p.strip_prefix("~") {
-        if let Some(home) = directories::BaseDirs::new() {
-            return home.home_dir().join(rest);
-        }
+    if let (Ok(rest), Some(home)) = (p.strip_prefix("~"), directories::BaseDirs::new()) {
+        return home.home_dir().join(rest);
     }
     if p.is_relative() {
         base.join(p)
