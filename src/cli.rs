@@ -29,8 +29,8 @@ pub struct Global {
     /// `~/.config/skope/config.toml`; a missing default file is fine).
     #[arg(long, global = true, env = "SKOPE_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Use this profile of the config file (default: its `default_profile`). Flags and
-    /// environment variables beat the profile.
+    /// Use this profile of the config file (default: its `default_profile`; `""`: none).
+    /// Flags and environment variables beat the profile.
     #[arg(long, global = true, env = "SKOPE_PROFILE")]
     pub profile: Option<String>,
     /// A streamkit server (`ws://host:port` or `wss://…`; `/streamz` is appended). Without it,
@@ -38,7 +38,7 @@ pub struct Global {
     #[arg(long, global = true, env = "SKOPE_URL")]
     pub url: Option<String>,
     /// Bearer token for --url (prefer --token-file or --token-cmd: a flag shows in `ps`).
-    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"])]
+    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"], value_parser = parse_token)]
     pub token: Option<Secret>,
     /// Read the token from this file (re-read on every dial).
     #[arg(long, global = true, conflicts_with = "token_cmd")]
@@ -293,6 +293,11 @@ pub struct LeaseArgs {
     /// Command to run under the lease.
     #[arg(last = true)]
     pub command: Vec<String>,
+}
+
+/// A token as given; empty means none (an empty `SKOPE_TOKEN` is "unset").
+fn parse_token(s: &str) -> Result<Secret, String> {
+    Ok(Secret(s.to_owned()))
 }
 
 fn parse_store(s: &str) -> Result<Uuid, String> {

@@ -295,8 +295,8 @@ impl Config {
         })
     }
 
-    /// The profile to use: `name` (from `--profile` / `SKOPE_PROFILE`), else the file's
-    /// `default_profile`, else none.
+    /// The profile to use: `name` (from `--profile` / `SKOPE_PROFILE`; empty: none at all),
+    /// else the file's `default_profile`, else none.
     ///
     /// # Errors
     /// The profile named does not exist (the message lists those that do).
@@ -307,6 +307,9 @@ impl Config {
         let Some(name) = name.or(self.file.default_profile.as_deref()) else {
             return Ok(None);
         };
+        if name.is_empty() {
+            return Ok(None);
+        }
         match self.file.profiles.get_key_value(name) {
             Some((n, p)) => Ok(Some((n.as_str(), p))),
             None => Err(ConfigError::UnknownProfile {

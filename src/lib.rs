@@ -19,6 +19,8 @@ use std::process::ExitCode;
 /// # Errors
 /// Any failure, as one report for `main` to print.
 pub async fn run(mut cli: Cli) -> Result<ExitCode> {
+    // An empty `--token` / `SKOPE_TOKEN` is no token (a profile's may then apply).
+    cli.global.token = cli.global.token.take().filter(|t| !t.0.is_empty());
     let config = config::Config::load(cli.global.config.as_deref())?;
     if let Some(Command::Config(args)) = &cli.command {
         return commands::config::run(&config, cli.global.profile.as_deref(), args);

@@ -135,6 +135,20 @@ fn the_default_profile_applies_without_profile() {
         home.spaces(&home.path("work"), Some(STORE)),
         "\"implicit\"\n"
     );
+    // An empty SKOPE_PROFILE turns the default profile off (and an empty token is no token).
+    home.skope()
+        .env("SKOPE_PROFILE", "")
+        .env("SKOPE_TOKEN", "")
+        .arg("--data-dir")
+        .arg(home.path("plain"))
+        .args(["publish", "no-profile", "s", "1"])
+        .assert()
+        .success();
+    let default_store = "00000000-0000-0000-0000-000000000001";
+    assert_eq!(
+        home.spaces(&home.path("plain"), Some(default_store)),
+        "\"no-profile\"\n"
+    );
 }
 
 #[test]

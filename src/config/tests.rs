@@ -120,6 +120,8 @@ fn unknown_profiles_list_the_known_ones() {
     assert!(text.contains("\"staging\""), "{text}");
     assert!(text.contains("local, prod"), "{text}");
     assert!(text.contains("/etc/skope/config.toml"), "{text}");
+    // An empty name (`--profile ""`, `SKOPE_PROFILE=`) is no profile, not the default one.
+    assert!(c.profile(Some("")).expect("ok").is_none());
     let none = Config::default();
     assert!(none.profile(None).expect("no profile is fine").is_none());
     assert!(none.profile(Some("prod")).is_err());
