@@ -157,6 +157,7 @@ z = "help"
 [profiles.local]
 data_dir = "data"
 stores = [{{ id = "{BILLING}", name = "billing" }}]
+store = "billing"
 "#
     );
     std::fs::write(dir.join("config.toml"), text).expect("config");
@@ -168,6 +169,8 @@ fn keys_stores_and_theme_come_from_the_config_file() {
     write_config(home.path(), "no-color");
     let mut tui = Tui::start(home.path(), &["--log-file", "skope.log"]);
     tui.wait_text("embedded");
+    // The profile's store (named by its name) is the one open.
+    tui.wait_text("store billing");
 
     // `z` was bound to help in [keys.global]; help lists it for the focused view.
     tui.press("z");
@@ -182,7 +185,7 @@ fn keys_stores_and_theme_come_from_the_config_file() {
     let row = tui.wait_line("the named store", |l| {
         l.contains(BILLING) && l.contains("billing")
     });
-    assert!(row.contains("profile"), "{row:?}");
+    assert!(row.contains("current · profile"), "{row:?}");
     tui.press("\x1b");
     tui.wait_gone(BILLING);
 

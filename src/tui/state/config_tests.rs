@@ -1,5 +1,5 @@
 //! The config file's effect on the state: rebound keys (and `?` help showing them), and the
-//! profile's stores, with their names, in the store picker.
+//! profile's stores, with their names, in the store picker and the breadcrumbs.
 
 use super::*;
 use crate::config::Config;
@@ -96,4 +96,12 @@ fn profile_stores_come_first_in_the_picker_with_their_names() {
         .find(|l| l.contains(&other.to_string()))
         .expect("other listed");
     assert!(row.contains("profile · recent"), "{row}");
+}
+
+#[test]
+fn the_breadcrumbs_name_a_named_store() {
+    let mut s = state_with("");
+    assert_eq!(ui::statusbar::breadcrumbs(&s)[0], "store 00000000");
+    s.store_names.insert(Uuid::from_u128(1), "billing".into());
+    assert_eq!(ui::statusbar::breadcrumbs(&s)[0], "store billing");
 }
