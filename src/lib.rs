@@ -21,10 +21,10 @@ use std::process::ExitCode;
 pub async fn run(mut cli: Cli) -> Result<ExitCode> {
     // An empty `--token` / `SKOPE_TOKEN` is no token (a profile's may then apply).
     cli.global.token = cli.global.token.take().filter(|t| !t.0.is_empty());
-    let config = config::Config::load(cli.global.config.as_deref())?;
     if let Some(Command::Config(args)) = &cli.command {
-        return commands::config::run(&config, cli.global.profile.as_deref(), args);
+        return commands::config::run(&cli.global, args);
     }
+    let config = config::Config::load(cli.global.config.as_deref())?;
     let profile_name = cli.global.profile.clone();
     let profile = config.profile(profile_name.as_deref())?;
     // The demo runs on a fresh embedded store: a profile's server, store and data dir stay out.

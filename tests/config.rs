@@ -291,4 +291,17 @@ fn skope_config_shows_the_file_and_profiles() {
     assert_eq!(v["exists"], true);
     assert_eq!(v["profile"], "safe");
     assert_eq!(v["profiles"], serde_json::json!(["safe", "work"]));
+
+    // A broken file can still be found.
+    let path = home.default_config("theme = \"solarized\"\n");
+    home.skope()
+        .args(["config", "path"])
+        .assert()
+        .success()
+        .stdout(format!("{}\n", path.display()));
+    home.skope()
+        .arg("config")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(":1:"));
 }
