@@ -369,7 +369,10 @@ pub fn apply(profile: &Profile, global: &mut Global) -> Option<String> {
             global.token_file.clone_from(&profile.token_file);
             global.token_cmd.clone_from(&profile.token_cmd);
         } else {
-            note = Some("--url is not the profile's url: the profile's token is not sent".into());
+            note = Some(
+                "--url (or SKOPE_URL) is not the profile's url: the profile's token is not sent"
+                    .into(),
+            );
         }
     }
     if global.ca_file.is_none() {
@@ -402,7 +405,7 @@ fn expand(p: &Path, base: &Path) -> PathBuf {
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
 fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, before[line_start..].chars().count() + 1)
