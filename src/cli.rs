@@ -25,13 +25,21 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone)]
 pub struct Global {
+    /// The config file (default: `config.toml` in the platform config dir, e.g.
+    /// `~/.config/skope/config.toml`; a missing default file is fine).
+    #[arg(long, global = true, env = "SKOPE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Use this profile of the config file (default: its `default_profile`; `""`: none).
+    /// Flags and environment variables beat the profile.
+    #[arg(long, global = true, env = "SKOPE_PROFILE")]
+    pub profile: Option<String>,
     /// A streamkit server (`ws://host:port` or `wss://…`; `/streamz` is appended). Without it,
     /// the embedded store under --data-dir.
     #[arg(long, global = true, env = "SKOPE_URL")]
     pub url: Option<String>,
     /// Bearer token for --url (prefer --token-file or --token-cmd: a flag shows in `ps`).
-    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"])]
-    pub token: Option<String>,
+    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"], value_parser = parse_token)]
+    pub token: Option<Secret>,
     /// Read the token from this file (re-read on every dial).
     #[arg(long, global = true, conflicts_with = "token_cmd")]
     pub token_file: Option<PathBuf>,
@@ -51,9 +59,9 @@ pub struct Global {
     /// Refuse every write: publish, produce, lease acquisition.
     #[arg(long, global = true)]
     pub read_only: bool,
-    /// Retry policy for opening streams.
-    #[arg(long, global = true, value_enum, default_value_t = RetryChoice::Default)]
-    pub retry: RetryChoice,
+    /// Retry policy for opening streams [default: default].
+    #[arg(long, global = true, value_enum)]
+    pub retry: Option<RetryChoice>,
     /// Write logs to this file (logs never go to stdout).
     #[arg(long, global = true, env = "SKOPE_LOG_FILE")]
     pub log_file: Option<PathBuf>,
@@ -62,14 +70,18 @@ pub struct Global {
     pub log_level: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RetryChoice {
+    #[default]
     Default,
     Aggressive,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show the config file's path and profiles (`skope config path` prints the path only).
+    Config(ConfigArgs),
     /// A fresh embedded store with sample spaces and a live producer, in the TUI.
     Demo,
     /// List spaces, one JSON string per line.
@@ -115,6 +127,14 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// A secret read from the config file (same rules as on the command line).
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl std::str::FromStr for Secret {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -123,6 +143,18 @@ impl std::str::FromStr for Secret {
         }
         Ok(Secret(s.to_owned()))
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub what: Option<ConfigWhat>,
+}
+
+#[derive(Debug, Clone, Copy, Subcommand)]
+pub enum ConfigWhat {
+    /// Print the config file's path (whether or not it exists).
+    Path,
 }
 
 #[derive(Debug, Args)]
@@ -261,6 +293,11 @@ pub struct LeaseArgs {
     /// Command to run under the lease.
     #[arg(last = true)]
     pub command: Vec<String>,
+}
+
+/// A token as given; empty means none (an empty `SKOPE_TOKEN` is "unset").
+fn parse_token(s: &str) -> Result<Secret, String> {
+    Ok(Secret(s.to_owned()))
 }
 
 fn parse_store(s: &str) -> Result<Uuid, String> {

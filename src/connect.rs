@@ -1,4 +1,5 @@
-//! Building a client from the global options: the embedded node under `--data-dir`.
+//! Building a client from the global options (the config profile already merged in, see
+//! `config.rs`): `--url` over WebSocket, else the embedded node under `--data-dir`.
 
 use crate::cli::{DEFAULT_STORE, Global, RetryChoice};
 use crate::local::LocalConnector;
@@ -52,7 +53,7 @@ pub fn open(global: &Global) -> Result<Session> {
             let connector = builder.build()?;
             (
                 Client::builder(connector)
-                    .retry_policy(retry_policy(global.retry))
+                    .retry_policy(retry_policy(global.retry.unwrap_or_default()))
                     .patient_subscriptions(true)
                     .build(),
                 store,
@@ -62,7 +63,7 @@ pub fn open(global: &Global) -> Result<Session> {
             let dir = data_dir(global)?;
             let connector = LocalConnector::new(&dir).wrap_err("cannot prepare the data dir")?;
             let client = Client::builder(connector)
-                .retry_policy(retry_policy(global.retry))
+                .retry_policy(retry_policy(global.retry.unwrap_or_default()))
                 .patient_subscriptions(true)
                 .build();
             (client, global.store.unwrap_or(DEFAULT_STORE))
@@ -77,7 +78,7 @@ pub fn open(global: &Global) -> Result<Session> {
 
 fn token_source(global: &Global) -> TokenSource {
     if let Some(t) = &global.token {
-        TokenSource::Static(t.clone())
+        TokenSource::Static(t.0.clone())
     } else if let Some(f) = &global.token_file {
         TokenSource::File(f.clone())
     } else if let Some(c) = &global.token_cmd {
@@ -103,7 +104,7 @@ fn stores_named(scopes: &[String]) -> Vec<Uuid> {
 
 fn token_scopes(global: &Global) -> Option<Vec<String>> {
     let token = match (&global.token, &global.token_file) {
-        (Some(t), _) => t.clone(),
+        (Some(t), _) => t.0.clone(),
         (None, Some(f)) => std::fs::read_to_string(f).ok()?.trim().to_owned(),
         _ => return None,
     };

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod connect;
 pub mod demo;
 pub mod jsonl;
@@ -17,14 +18,33 @@ use std::process::ExitCode;
 ///
 /// # Errors
 /// Any failure, as one report for `main` to print.
-pub async fn run(cli: Cli) -> Result<ExitCode> {
+pub async fn run(mut cli: Cli) -> Result<ExitCode> {
+    // An empty `--token` / `SKOPE_TOKEN` is no token (a profile's may then apply).
+    cli.global.token = cli.global.token.take().filter(|t| !t.0.is_empty());
+    if let Some(Command::Config(args)) = &cli.command {
+        return commands::config::run(&cli.global, args);
+    }
+    let config = config::Config::load(cli.global.config.as_deref())?;
+    let profile_name = cli.global.profile.clone();
+    let profile = config.profile(profile_name.as_deref())?;
+    // The demo runs on a fresh embedded store: a profile's server, store and data dir stay out.
+    let demo = matches!(cli.command, Some(Command::Demo));
+    let profile = profile.filter(|_| !demo).map(|(name, p)| {
+        tracing::debug!(profile = name, "using config profile");
+        if let Some(note) = config::apply(p, &mut cli.global) {
+            eprintln!("skope: profile {name}: {note}");
+        }
+        p
+    });
+    let tui_settings = config.tui(profile);
     let Some(command) = cli.command else {
         let session = connect::open(&cli.global)?;
-        tui::run(session, tui::TuiOptions::from_args(&cli.tui, &cli.global)).await?;
+        let opts = tui::TuiOptions::from_args(&cli.tui, &cli.global, tui_settings);
+        tui::run(session, opts).await?;
         return Ok(ExitCode::SUCCESS);
     };
     let command = match command {
-        Command::Demo => return commands::demo::run(cli.global, &cli.tui).await,
+        Command::Demo => return commands::demo::run(cli.global, &cli.tui, tui_settings).await,
         Command::Serve(args) => return commands::serve::run(&cli.global, args).await,
         Command::Token(args) => return commands::token::run(&args),
         other => other,
@@ -42,12 +62,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Lease(args) => commands::lease::run(&session, args).await,
         Command::Bench(args) => commands::bench::run(&session, args).await,
-        Command::Demo | Command::Serve(_) | Command::Token(_) => unreachable_early(),
+        Command::Demo | Command::Serve(_) | Command::Token(_) | Command::Config(_) => {
+            unreachable_early()
+        }
     };
     session.client.close().await;
     result
 }
 
 fn unreachable_early() -> Result<ExitCode> {
-    color_eyre::eyre::bail!("demo, serve and token run before a session is opened")
+    color_eyre::eyre::bail!("demo, serve, token and config run before a session is opened")
 }

@@ -6,7 +6,9 @@ use serde_json::Value;
 
 fn skope(dir: &std::path::Path) -> Command {
     let mut c = Command::cargo_bin("skope").unwrap_or_else(|e| panic!("binary: {e}"));
-    c.arg("--data-dir")
+    // No user config file may change what these tests see.
+    c.env("SKOPE_CONFIG", "/dev/null")
+        .arg("--data-dir")
         .arg(dir)
         .timeout(std::time::Duration::from_secs(60));
     c

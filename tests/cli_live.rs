@@ -14,6 +14,8 @@ fn bin() -> std::path::PathBuf {
 
 fn skope(dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(bin());
+    // Never the user's own config file.
+    c.env("SKOPE_CONFIG", "/dev/null");
     c.arg("--data-dir").arg(dir).args(args);
     c
 }

@@ -24,6 +24,7 @@ struct Running {
 impl Running {
     fn start(args: &[&str]) -> Self {
         let mut child = Command::new(bin())
+            .env("SKOPE_CONFIG", "/dev/null")
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -83,6 +84,7 @@ fn serve(dir: &Path, listen: &str) -> (Running, String) {
 
 fn token() -> String {
     let out = Command::new(bin())
+        .env("SKOPE_CONFIG", "/dev/null")
         .args(["token", "--secret", SECRET])
         .output();
     let out = out.unwrap_or_else(|e| panic!("{e}"));
@@ -93,6 +95,7 @@ fn token() -> String {
 /// A remote skope command (the store is given, so nothing is printed about it).
 fn remote(addr: &str, token: &str, args: &[&str]) -> assert_cmd::Command {
     let mut c = assert_cmd::Command::new(bin());
+    c.env("SKOPE_CONFIG", "/dev/null");
     c.args([
         "--url",
         &format!("ws://{addr}"),
@@ -218,6 +221,7 @@ fn no_token_is_unauthorized() {
     let (_serve, addr) = serve(dir.path(), "127.0.0.1:0");
     let start = Instant::now();
     assert_cmd::Command::new(bin())
+        .env("SKOPE_CONFIG", "/dev/null")
         .args(["--url", &format!("ws://{addr}"), "spaces"])
         .timeout(WAIT)
         .assert()

@@ -37,6 +37,7 @@ struct Serve {
 impl Serve {
     fn start(dir: &Path) -> Serve {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("skope"))
+            .env("SKOPE_CONFIG", "/dev/null")
             .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET])
             .arg("--data-dir")
             .arg(dir)
@@ -466,6 +467,7 @@ async fn sigterm_during_produce_commits_whole_chunks_and_exits_0() {
 fn skope() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("skope").unwrap();
     c.env_remove("SKOPE_JWT_SECRET")
+        .env("SKOPE_CONFIG", "/dev/null")
         .timeout(Duration::from_secs(30));
     c
 }

@@ -145,6 +145,7 @@ fn demo_tail_pause_quit() {
 
     // The 60 s lease was released at quit: another process gets it at once.
     let taken = std::process::Command::new(env!("CARGO_BIN_EXE_skope"))
+        .env("SKOPE_CONFIG", "/dev/null")
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .args([

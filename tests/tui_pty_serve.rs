@@ -29,6 +29,7 @@ struct Server {
 impl Server {
     fn start(data: &Path) -> Self {
         let mut child = Command::new(bin())
+            .env("SKOPE_CONFIG", "/dev/null")
             .arg("--data-dir")
             .arg(data)
             .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET])
@@ -68,6 +69,7 @@ impl Drop for Server {
 
 fn token() -> String {
     let out = Command::new(bin())
+        .env("SKOPE_CONFIG", "/dev/null")
         .args(["token", "--secret", SECRET])
         .output()
         .expect("skope token");
@@ -78,6 +80,7 @@ fn token() -> String {
 /// Run a CLI command against the server; it must succeed.
 fn cli(server: &Server, token: &str, args: &[&str], stdin: Option<&str>) {
     let mut child = Command::new(bin())
+        .env("SKOPE_CONFIG", "/dev/null")
         .args(["--url", &server.url(), "--token", token, "--store", STORE])
         .args(args)
         .stdin(Stdio::piped())

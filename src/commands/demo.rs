@@ -9,7 +9,11 @@ use std::process::ExitCode;
 /// History written into each demo segment before the live producer starts.
 const HISTORY: u64 = 25;
 
-pub async fn run(mut global: Global, tui_args: &TuiArgs) -> Result<ExitCode> {
+pub async fn run(
+    mut global: Global,
+    tui_args: &TuiArgs,
+    settings: crate::config::TuiSettings,
+) -> Result<ExitCode> {
     // A fresh store every time unless the user names a data dir.
     let tmp = match global.data_dir {
         Some(_) => None,
@@ -26,7 +30,7 @@ pub async fn run(mut global: Global, tui_args: &TuiArgs) -> Result<ExitCode> {
     demo::seed(&session.client, session.store, HISTORY).await?;
     let producer = tokio::spawn(demo::live(session.client.clone(), session.store));
     let client = session.client.clone();
-    let result = tui::run(session, TuiOptions::from_args(tui_args, &global)).await;
+    let result = tui::run(session, TuiOptions::from_args(tui_args, &global, settings)).await;
     producer.abort();
     client.close().await;
     drop(tmp);

@@ -1,6 +1,7 @@
 //! One module per non-interactive command family.
 
 pub mod bench;
+pub mod config;
 pub mod demo;
 pub mod inventory;
 pub mod lease;

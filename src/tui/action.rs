@@ -71,7 +71,7 @@ pub enum Action {
     CopyEntry,
     /// Export the loaded (filtered) entries as JSON lines to a file.
     Export,
-    /// Pick another store (token scopes, recent, disk, or a UUID).
+    /// Pick another store (profile, recent, token scopes, disk, or a UUID).
     StorePicker,
     /// Space list: mark / unmark the selected space (Enter opens the marked ones merged).
     Mark,
@@ -116,7 +116,7 @@ impl Action {
             Action::CopyPayload => "copy the payload (OSC 52 clipboard, works over SSH)",
             Action::CopyEntry => "copy the entry as a JSON line (OSC 52)",
             Action::Export => "export the loaded (filtered) entries as JSON lines",
-            Action::StorePicker => "switch stores (token scopes, recent, disk, or type a UUID)",
+            Action::StorePicker => "switch stores (profile, recent, token, disk, or type a UUID)",
             Action::Mark => "mark a space (enter: the marked ones, merged by time)",
         }
     }

@@ -6,7 +6,6 @@
 
 use super::TuiOptions;
 use super::event::{ClientEvent, Event};
-use super::keymap::Keymap;
 use super::panels::SubRow;
 use super::scrollback;
 use super::state::{AppState, Effect, OlderRequest, StateOptions, StreamRequest};
@@ -53,19 +52,15 @@ pub fn now_ms() -> i64 {
 /// # Errors
 /// The terminal failed.
 pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
-    let theme = if opts.no_color {
-        Theme::no_color()
-    } else {
-        Theme::default_theme()
-    };
     let mut state = AppState::new(StateOptions {
         store: session.store,
         read_only: session.read_only,
         embedded: opts.embedded,
         window: opts.window,
-        keymap: Keymap::default_keymap(),
-        theme,
+        keymap: opts.keymap,
+        theme: Theme::named(opts.theme),
     });
+    state.store_names = opts.stores.names.clone();
     let result = match TerminalGuard::init() {
         Ok(mut guard) => {
             let (reports_tx, reports) = mpsc::channel(REPORTS_CAPACITY);
@@ -319,7 +314,7 @@ impl Tasks {
         let tx = self.reports.clone();
         self.others.push(tokio::spawn(async move {
             let lists = tokio::task::spawn_blocking(move || {
-                let mut lists = Vec::new();
+                let mut lists = vec![(Origin::Profile, sources.profile.clone())];
                 if let Some(f) = &sources.recent_file {
                     lists.push((Origin::Recent, load_recent(f)));
                 }

@@ -1,6 +1,7 @@
 //! Mode-scoped key bindings: `[global]` plus one table per view (`hierarchy`, `entries`,
-//! `detail`, `help`). The default is `assets/keymap.toml`, embedded; a user file can override
-//! it later (CLI > file > embedded default).
+//! `detail`, `help`, `panel`, `publish`). The default is `assets/keymap.toml`, embedded; the
+//! config file's `[keys.<scope>]` tables are layered over it per scope and key
+//! ([`Keymap::with_overrides`]).
 
 use super::action::Action;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -134,6 +135,28 @@ impl fmt::Display for KeyChord {
     }
 }
 
+/// What a key does in the config file's `[keys.*]` tables: an action, or `"none"` to unbind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding {
+    Action(Action),
+    Unbound,
+}
+
+impl<'de> Deserialize<'de> for Binding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{Error, IntoDeserializer};
+        let name = String::deserialize(d)?;
+        if name == "none" {
+            return Ok(Binding::Unbound);
+        }
+        let de: serde::de::value::StrDeserializer<'_, serde::de::value::Error> =
+            name.as_str().into_deserializer();
+        Action::deserialize(de)
+            .map(Binding::Action)
+            .map_err(|e| D::Error::custom(format!("{e}, or `none` to unbind the key")))
+    }
+}
+
 /// Bindings per scope, in a stable order (by the key's name in the file).
 #[derive(Debug, Clone)]
 pub struct Keymap {
@@ -171,6 +194,25 @@ impl Keymap {
     pub fn default_keymap() -> Self {
         #[allow(clippy::expect_used)]
         Self::from_toml(DEFAULT_KEYMAP).expect("the embedded keymap parses (tested)")
+    }
+
+    /// This keymap with `overrides` layered over it, per scope and key: an action replaces the
+    /// key's old one (or adds the key), [`Binding::Unbound`] removes it.
+    #[must_use]
+    pub fn with_overrides(mut self, overrides: &[(Scope, KeyChord, Binding)]) -> Self {
+        for (scope, key, binding) in overrides {
+            let list = self.scopes.entry(*scope).or_default();
+            let at = list.iter().position(|(k, _)| k == key);
+            match (at, binding) {
+                (Some(i), Binding::Action(a)) => list[i].1 = *a,
+                (None, Binding::Action(a)) => list.push((*key, *a)),
+                (Some(i), Binding::Unbound) => {
+                    list.remove(i);
+                }
+                (None, Binding::Unbound) => {}
+            }
+        }
+        self
     }
 
     /// The action of `key` in `scope` (then `[global]` for view scopes).
@@ -267,6 +309,48 @@ mod tests {
             KeyChord::from_event(&ev),
             KeyChord::parse("backtab").expect("key")
         );
+    }
+
+    #[test]
+    fn overrides_replace_add_and_unbind_per_scope_and_key() {
+        let key = |k: &str| KeyChord::parse(k).expect("key");
+        let km = Keymap::default_keymap().with_overrides(&[
+            (Scope::Entries, key("x"), Binding::Action(Action::Export)),
+            (Scope::Entries, key("e"), Binding::Unbound),
+            (Scope::Global, key("ctrl-q"), Binding::Action(Action::Quit)),
+            (Scope::Detail, key("j"), Binding::Action(Action::PageDown)),
+        ]);
+        assert_eq!(km.lookup(Scope::Entries, &key("x")), Some(Action::Export));
+        assert_eq!(km.lookup(Scope::Entries, &key("e")), None);
+        // Only the named scope changed.
+        assert_eq!(km.lookup(Scope::Detail, &key("e")), Some(Action::Export));
+        assert_eq!(km.lookup(Scope::Detail, &key("j")), Some(Action::PageDown));
+        assert_eq!(km.lookup(Scope::Hierarchy, &key("j")), Some(Action::Down));
+        assert_eq!(
+            km.lookup(Scope::Hierarchy, &key("ctrl-q")),
+            Some(Action::Quit)
+        );
+        // Help (and the hints bar) read the effective bindings.
+        let export = km.bindings(Scope::Entries);
+        let keys = &export
+            .iter()
+            .find(|(a, _)| *a == Action::Export)
+            .expect("export bound")
+            .1;
+        assert_eq!(keys, &vec![key("x")]);
+        assert_eq!(km.key_for(Scope::Entries, Action::Export), Some(key("x")));
+    }
+
+    #[test]
+    fn bindings_name_an_action_or_none() {
+        let t: BTreeMap<String, Binding> =
+            toml::from_str("a = \"export\"\nb = \"none\"").expect("parses");
+        assert_eq!(t["a"], Binding::Action(Action::Export));
+        assert_eq!(t["b"], Binding::Unbound);
+        let e = toml::from_str::<BTreeMap<String, Binding>>("a = \"explode\"")
+            .expect_err("unknown action");
+        assert!(e.message().contains("explode"), "{e}");
+        assert!(e.message().contains("none"), "{e}");
     }
 
     #[test]

@@ -39,21 +39,36 @@ pub struct TuiOptions {
     pub window: usize,
     /// The session talks to the embedded store (the badge says "embedded").
     pub embedded: bool,
-    /// Use the colourless theme.
-    pub no_color: bool,
+    /// The theme (the config's choice, or no colour when `NO_COLOR` is set).
+    pub theme: theme::ThemeName,
+    /// The embedded keymap with the config file's `[keys.*]` over it.
+    pub keymap: keymap::Keymap,
     /// Where the store picker looks.
     pub stores: stores::StoreSources,
 }
 
 impl TuiOptions {
-    /// From the command line and the environment (`NO_COLOR`).
+    /// From the command line (with the profile merged in), the config file's TUI settings and
+    /// the environment (`NO_COLOR`).
     #[must_use]
-    pub fn from_args(args: &TuiArgs, global: &crate::cli::Global) -> Self {
+    pub fn from_args(
+        args: &TuiArgs,
+        global: &crate::cli::Global,
+        settings: crate::config::TuiSettings,
+    ) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         TuiOptions {
             window: args.window,
             embedded: global.url.is_none(),
-            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            theme: settings.theme.unless_no_color(no_color),
+            keymap: settings.keymap,
             stores: stores::StoreSources {
+                profile: settings.stores.iter().map(|s| s.id).collect(),
+                names: settings
+                    .stores
+                    .iter()
+                    .filter_map(|s| Some((s.id, s.name.clone()?)))
+                    .collect(),
                 token: crate::connect::token_stores(global),
                 data_dir: global
                     .url

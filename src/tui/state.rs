@@ -20,7 +20,7 @@ use skope_client::{
     ConnState, Consume, ConsumeSegment, ConsumeSpace, Entry, LexKey, Metadata, SegmentStatus, Uuid,
 };
 use skope_proto::Part;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Entries kept in memory by default.
 pub const DEFAULT_WINDOW: usize = 100_000;
@@ -192,7 +192,7 @@ pub enum Effect {
     ReleaseLease {
         key: String,
     },
-    /// List the stores the picker offers (token scopes, recent history, disk).
+    /// List the stores the picker offers (profile, recent history, token scopes, disk).
     LoadStores,
     /// Use another store from now on (and remember it in the recent history).
     SwitchStore(Uuid),
@@ -257,6 +257,8 @@ pub struct AppState {
     pub store_choices: Vec<StoreChoice>,
     pub store_sel: usize,
     pub store_input: String,
+    /// Names the config profile gives stores (set by the app loop at start).
+    pub store_names: BTreeMap<Uuid, String>,
     /// What the lease or export prompt holds.
     pub lease_input: String,
     pub note: Option<Note>,
@@ -308,6 +310,7 @@ impl AppState {
             store_choices: Vec::new(),
             store_sel: 0,
             store_input: String::new(),
+            store_names: BTreeMap::new(),
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,
@@ -981,5 +984,7 @@ pub fn parse_time(text: &str, now_ms: i64) -> Result<i64, String> {
     crate::cli::parse_time(text).map_err(|e| format!(":time {text}: {e} (or -5m)"))
 }
 
+#[cfg(test)]
+mod config_tests;
 #[cfg(test)]
 mod tests;

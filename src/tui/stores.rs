@@ -1,8 +1,10 @@
-//! The store picker's data (`s`, `:store`): stores from the token's `streamkit::<uuid>` scopes,
-//! the recent history (`<data dir>/recent_stores`, newest first), and the embedded node's disk.
+//! The store picker's data (`s`, `:store`): stores from the config profile (with their names),
+//! the recent history (`<data dir>/recent_stores`, newest first), the token's
+//! `streamkit::<uuid>` scopes, and the embedded node's disk.
 //! The file helpers here are called by the app loop only (never by `update`).
 
 use skope_client::Uuid;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Stores kept in the recent history.
@@ -12,6 +14,8 @@ pub const RECENT_MAX: usize = 10;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Origin {
     Current,
+    /// The config profile's `stores`.
+    Profile,
     Recent,
     Token,
     Disk,
@@ -22,6 +26,7 @@ impl Origin {
     pub fn label(self) -> &'static str {
         match self {
             Origin::Current => "current",
+            Origin::Profile => "profile",
             Origin::Recent => "recent",
             Origin::Token => "token",
             Origin::Disk => "disk",
@@ -40,6 +45,10 @@ pub struct StoreChoice {
 /// Where the picker looks (fixed at start).
 #[derive(Debug, Clone, Default)]
 pub struct StoreSources {
+    /// The config profile's stores, in its order.
+    pub profile: Vec<Uuid>,
+    /// Names the config profile gives its stores (shown in the picker).
+    pub names: BTreeMap<Uuid, String>,
     /// Stores the token grants (`streamkit::<uuid>` scopes).
     pub token: Vec<Uuid>,
     /// The embedded node's data dir (its stores on disk).
@@ -48,7 +57,8 @@ pub struct StoreSources {
     pub recent_file: Option<PathBuf>,
 }
 
-/// Merge the sources into rows: current first, then recent (in order), token, disk.
+/// Merge the sources into rows: current first, then the lists in their order (the app loads
+/// profile, recent, token, disk).
 #[must_use]
 pub fn merge(current: Uuid, lists: &[(Origin, Vec<Uuid>)]) -> Vec<StoreChoice> {
     let mut out: Vec<StoreChoice> = vec![StoreChoice {

@@ -1,7 +1,30 @@
 //! Colours. `Theme::default_theme()` for colour terminals; `Theme::no_color()` (when `NO_COLOR`
-//! is set) uses only bold / reverse / underline / dim.
+//! is set) uses only bold / reverse / underline / dim. The config file picks one by
+//! [`ThemeName`]; `NO_COLOR` still wins.
 
 use ratatui::style::{Color, Modifier, Style};
+use serde::Deserialize;
+
+/// A theme as the config file names it (`theme = "no-color"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ThemeName {
+    #[default]
+    Default,
+    NoColor,
+}
+
+impl ThemeName {
+    /// This theme, unless `NO_COLOR` asks for none (https://no-color.org).
+    #[must_use]
+    pub fn unless_no_color(self, no_color_env: bool) -> Self {
+        if no_color_env {
+            ThemeName::NoColor
+        } else {
+            self
+        }
+    }
+}
 
 /// Every style the views use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +105,15 @@ impl Theme {
         }
     }
 
+    /// The theme called `name`.
+    #[must_use]
+    pub fn named(name: ThemeName) -> Self {
+        match name {
+            ThemeName::Default => Self::default_theme(),
+            ThemeName::NoColor => Self::no_color(),
+        }
+    }
+
     /// `no_color()` when the `NO_COLOR` environment variable is set and not empty.
     #[must_use]
     pub fn from_env() -> Self {
@@ -89,5 +121,21 @@ impl Theme {
             Some(v) if !v.is_empty() => Self::no_color(),
             _ => Self::default_theme(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_select_themes_and_no_color_wins() {
+        assert_eq!(Theme::named(ThemeName::Default), Theme::default_theme());
+        assert_eq!(Theme::named(ThemeName::NoColor), Theme::no_color());
+        assert_eq!(ThemeName::Default.unless_no_color(true), ThemeName::NoColor);
+        assert_eq!(
+            ThemeName::NoColor.unless_no_color(false),
+            ThemeName::NoColor
+        );
     }
 }

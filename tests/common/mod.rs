@@ -126,6 +126,7 @@ impl Tui {
             })
             .expect("pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_skope"));
+        cmd.env("SKOPE_CONFIG", "/dev/null");
         for a in args {
             cmd.arg(a);
         }

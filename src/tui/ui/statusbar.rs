@@ -16,8 +16,12 @@ use ratatui::widgets::Paragraph;
 /// Breadcrumbs: store › space › segment (of what is open, else of the hierarchy).
 #[must_use]
 pub fn breadcrumbs(state: &AppState) -> Vec<String> {
-    let store = state.store.to_string();
-    let mut crumbs = vec![format!("store {}", &store[..8])];
+    // The profile's name for the store when it gives one, else the UUID's first block.
+    let store = match state.store_names.get(&state.store) {
+        Some(name) => name.clone(),
+        None => state.store.to_string()[..8].to_owned(),
+    };
+    let mut crumbs = vec![format!("store {store}")];
     match &state.entries.source {
         Some(Source::Segment { space, segment }) => {
             crumbs.push(space.clone());

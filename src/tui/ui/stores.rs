@@ -3,7 +3,7 @@
 //! ```text
 //!      ┌ stores ───────────────────────────────────────────────┐
 //!      │▸ 00000000-0000-0000-0000-000000000001  current · disk │
-//!      │  9f0c…                                  recent · token│
+//!      │  9f0c…  orders                       profile · recent │
 //!      │                                                       │
 //!      │UUID: █                                                │
 //!      │↑/↓ choose · enter switch · type a UUID · esc close    │
@@ -54,11 +54,15 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
                 .map(|o| o.label())
                 .collect::<Vec<_>>()
                 .join(" · ");
-            let line = Line::from(vec![
+            let mut spans = vec![
                 Span::styled(if i == state.store_sel { "▸ " } else { "  " }, t.key),
                 Span::raw(format!("{}  ", c.id)),
-                Span::styled(origins, t.dim),
-            ]);
+            ];
+            if let Some(name) = state.store_names.get(&c.id) {
+                spans.push(Span::styled(format!("{name}  "), t.title));
+            }
+            spans.push(Span::styled(origins, t.dim));
+            let line = Line::from(spans);
             if i == state.store_sel {
                 line.style(t.selected)
             } else {
