@@ -58,8 +58,12 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<tour::Options> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
+    let skope = skope.ok_or_else(|| eyre!("--skope is required\n{USAGE}"))?;
+    // Absolute: skope runs in a temporary directory.
+    let skope =
+        std::fs::canonicalize(&skope).wrap_err_with(|| format!("--skope {}", skope.display()))?;
     Ok(tour::Options {
-        skope: skope.ok_or_else(|| eyre!("--skope is required\n{USAGE}"))?,
+        skope,
         out,
         cols,
         rows,

@@ -21,7 +21,7 @@ pub struct Options {
 /// A second store on disk, so the store picker has more than the current one to offer.
 const OTHER_STORE: &str = "00000000-0000-0000-0000-0000000000aa";
 /// Live entries to wait for after opening a segment, so the tail and the sparklines move.
-const LIVE_ENTRIES: usize = 4;
+const LIVE_ENTRIES: usize = 12;
 
 struct Camera<'a> {
     renderer: &'a Renderer,
