@@ -110,14 +110,14 @@ pub fn run(opts: &Options, renderer: &Renderer) -> Result<Vec<PathBuf>> {
     s.press("G")?;
     s.wait_text("FOLLOW")?;
 
-    // A JSON-path filter: the matches highlighted, the count in the title.
+    // A JSON-path filter: only the matching entries, their count in the title.
     s.press("/$.status == \"failed\"")?;
     s.wait_text("$.status == \"failed\"")?;
     s.press("\r")?;
-    s.wait_text(" of ")?;
+    s.wait_text("\"failed\" (")?;
     cam.shoot(&s, "filter")?;
     s.press("\x1b")?;
-    s.wait_gone(" of ")?;
+    s.wait_gone("\"failed\" (")?;
 
     // The publish editor, filled like the selected entry (`c`), at the preview step.
     s.press("c")?;
