@@ -14,7 +14,7 @@
 //! └─────────────────────────────────────────────────┘
 //! ```
 
-use super::{age, highlight, pane, rfc3339};
+use super::{ago, highlight, pane, rfc3339};
 use crate::tui::state::{AppState, Focus, PayloadFormat};
 use crate::tui::theme::Theme;
 use ratatui::Frame;
@@ -68,7 +68,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         Line::from(vec![
             label("time"),
             Span::raw(rfc3339(e.timestamp)),
-            Span::styled(format!(" ({} ago)", age(state.now_ms - e.timestamp)), t.dim),
+            Span::styled(format!(" ({})", ago(state.now_ms - e.timestamp)), t.dim),
         ]),
         Line::from(vec![
             label("payload"),

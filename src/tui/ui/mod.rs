@@ -159,6 +159,15 @@ pub fn age(ms: i64) -> String {
     }
 }
 
+/// "just now", "3s ago", "5m ago" (milliseconds).
+#[must_use]
+pub fn ago(ms: i64) -> String {
+    match age(ms).as_str() {
+        "now" => "just now".to_owned(),
+        a => format!("{a} ago"),
+    }
+}
+
 /// `hh:mm:ss.mmm` (UTC) of Unix milliseconds.
 #[must_use]
 pub fn clock(ms: i64) -> String {
@@ -185,6 +194,8 @@ mod tests {
         assert_eq!(age(125_000), "2m");
         assert_eq!(age(7_300_000), "2h");
         assert_eq!(age(200_000_000), "2d");
+        assert_eq!(ago(10), "just now");
+        assert_eq!(ago(3_400), "3s ago");
         assert_eq!(clock(1_700_000_000_123), "22:13:20.123");
         assert_eq!(rfc3339(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
     }
