@@ -228,8 +228,9 @@ impl Producer {
     /// and finish the batch when that stream failed in a way a new stream can mend:
     /// - the connection dropped (retryable): resume from the segment tail;
     /// - it was sent `behind` another batch and the server took it first (`sequence gap:
-    ///   expected E, got G` with E < G = its first sequence; nothing of it was written, as the
-    ///   first record was refused): send it again now that its predecessor is committed.
+    ///   expected E, got G` with E < G = its first sequence, or `sequence mismatch`; nothing of
+    ///   it was written, as its first record was refused): send what the tail does not hold yet,
+    ///   now that its predecessor is committed.
     async fn settle(&self, batch: Inflight) -> Result<()> {
         let attempt = match batch.task.await {
             Ok(a) => a,
@@ -251,7 +252,7 @@ impl Producer {
             Err(e) => e,
         };
         let first = batch.payloads.first().map_or(0, |(seq, _)| *seq);
-        let overtaken = batch.behind && gap_before(&err, first);
+        let overtaken = batch.behind && refused_as_early(&err, first);
         if !overtaken && (!err.is_retryable() || self.client.is_closed()) {
             return Err(err);
         }
@@ -320,18 +321,23 @@ impl Producer {
     }
 }
 
-/// Whether `err` is the server's `sequence gap: expected E, got G` for a stream whose first
-/// sequence `first` = G came too early (E < G).
-fn gap_before(err: &Error, first: u64) -> bool {
-    let Some(rest) = err.message().split("sequence gap: expected ").nth(1) else {
+/// Whether `err` may be a server refusing a batch whose first sequence `first` came before
+/// its predecessor was committed: Pebble's `sequence gap: expected E, got G` with E < G =
+/// `first`, or Azure's `sequence mismatch` (no numbers: the peek that precedes the resend
+/// decides what is sent, so a real conflict still fails).
+fn refused_as_early(err: &Error, first: u64) -> bool {
+    let text = err.message();
+    if text.contains("sequence mismatch") && !text.contains("sequence number mismatch") {
+        return true;
+    }
+    let Some(rest) = text.split("sequence gap: expected ").nth(1) else {
         return false;
     };
     let Some((expected, got)) = rest.split_once(", got ") else {
         return false;
     };
-    let got = got.trim_end();
     matches!(
-        (expected.parse::<u64>(), got.parse::<u64>()),
+        (expected.parse::<u64>(), got.trim_end().parse::<u64>()),
         (Ok(e), Ok(g)) if g == first && e < g
     )
 }
@@ -459,6 +465,35 @@ mod tests {
                 prop_assert!(check_contiguous(&mut recs(&bad), &mut prev).is_err());
             }
         }
+    }
+
+    #[test]
+    fn early_refusals_are_told_from_real_conflicts() {
+        let closed = |t: &str| {
+            Error::new(
+                ErrorKind::RemoteClosed,
+                format!("remote closed stream: {t}"),
+            )
+        };
+        assert!(refused_as_early(
+            &closed("sequence gap: expected 1, got 4097"),
+            4097
+        ));
+        assert!(refused_as_early(&closed("sequence mismatch"), 4097));
+        // Someone else wrote past us, or the gap is not at this batch's start.
+        assert!(!refused_as_early(
+            &closed("sequence gap: expected 5000, got 4097"),
+            4097
+        ));
+        assert!(!refused_as_early(
+            &closed("sequence gap: expected 1, got 4098"),
+            4097
+        ));
+        assert!(!refused_as_early(
+            &closed("sequence number mismatch, the node is ahead"),
+            1
+        ));
+        assert!(!refused_as_early(&closed("invalid produce args"), 1));
     }
 
     #[tokio::test(start_paused = true)]
