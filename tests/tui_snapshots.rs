@@ -172,6 +172,23 @@ fn views() -> Vec<(&'static str, AppState)> {
     let mut filtered = tail();
     filtered.apply_filter("paid");
 
+    // Scrolled up in 84 entries, then filtered: the pane shows every match, not just the
+    // ones below the old top row.
+    let mut filtered_scrolled = tail();
+    let generation = filtered_scrolled.entries.generation;
+    filtered_scrolled.handle(Event::Client(ClientEvent::Entries {
+        generation,
+        batch: (28..=84).map(entry).collect(),
+    }));
+    for _ in 0..24 {
+        filtered_scrolled.update(Action::Up);
+    }
+    key(&mut filtered_scrolled, KeyCode::Char('/'));
+    for c in "paid".chars() {
+        key(&mut filtered_scrolled, KeyCode::Char(c));
+    }
+    key(&mut filtered_scrolled, KeyCode::Enter);
+
     let mut json_filtered = tail();
     json_filtered.apply_filter("$.amount_cents > 5000");
     json_filtered.update(Action::Open);
@@ -344,6 +361,7 @@ fn views() -> Vec<(&'static str, AppState)> {
         ("publish_sent", publish_sent),
         ("publish_read_only", publish_read_only),
         ("filtered", filtered),
+        ("filtered_scrolled", filtered_scrolled),
         ("json_filtered", json_filtered),
         ("filter_prompt", filter_prompt),
         ("segments", segments()),

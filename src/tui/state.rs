@@ -939,7 +939,9 @@ impl AppState {
             } else if sel >= top + rows {
                 top = sel + 1 - rows;
             }
-            top = top.min(n.saturating_sub(1));
+            // No empty rows below the last one while rows above are hidden: a list that
+            // shrank (a filter applied while scrolled up) shows from further up.
+            top = top.min(n.saturating_sub(rows));
             e.top = e.visible_at(top).unwrap_or(e.base);
         }
     }
