@@ -143,6 +143,12 @@ fn views() -> Vec<(&'static str, AppState)> {
 
     let mut help = tail();
     help.update(Action::Help);
+    // The help of every other view: what is under it decides the keys listed.
+    let mut help_hierarchy = segments();
+    help_hierarchy.update(Action::Help);
+    let mut help_detail = tail();
+    help_detail.update(Action::Open);
+    help_detail.update(Action::Help);
 
     let mut cmd = tail();
     key(&mut cmd, KeyCode::Char(':'));
@@ -278,6 +284,11 @@ fn views() -> Vec<(&'static str, AppState)> {
     }));
     leases.now_ms = NOW;
 
+    let mut help_leases = leases.clone();
+    help_leases.update(Action::Help);
+    let mut help_subscriptions = subs.clone();
+    help_subscriptions.update(Action::Help);
+
     let mut lease_prompt = tail();
     lease_prompt.update(Action::ToggleLeases);
     key(&mut lease_prompt, KeyCode::Char('a'));
@@ -369,6 +380,10 @@ fn views() -> Vec<(&'static str, AppState)> {
         ("paused", paused),
         ("detail_hex", hex),
         ("help", help),
+        ("help_hierarchy", help_hierarchy),
+        ("help_detail", help_detail),
+        ("help_leases", help_leases),
+        ("help_subscriptions", help_subscriptions),
         ("cmdline", cmd),
         ("space_tail", space),
         ("failed_read_only", failed),
