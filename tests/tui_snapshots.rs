@@ -427,3 +427,96 @@ fn too_small() {
         render(&mut s, w, h);
     }
 }
+
+/// The cells of the selection bar whose text takes its own colour instead of the bar's:
+/// `(x, y, symbol)`. With colours, a cell on the bar's background must use the bar's
+/// foreground (a cell with a background of its own, a filter match, is readable by itself);
+/// without colours, a reversed cell must not be dimmed or coloured.
+fn unreadable_selection_cells(
+    state: &mut AppState,
+    theme: Theme,
+) -> (usize, Vec<(u16, u16, String)>) {
+    use ratatui::style::{Color, Modifier};
+    state.theme = theme;
+    let t = render(state, 200, 50);
+    let buf = t.backend().buffer();
+    let bars = [theme.selected, theme.selected_unfocused];
+    let mut on_bar = 0;
+    let mut bad = Vec::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            if c.symbol().trim().is_empty() {
+                continue;
+            }
+            let bad_cell = if theme == Theme::no_color() {
+                if !c.modifier.contains(Modifier::REVERSED) {
+                    continue;
+                }
+                c.modifier.contains(Modifier::DIM) || c.fg != Color::Reset || c.bg != Color::Reset
+            } else {
+                let Some(bar) = bars.iter().find(|b| b.bg == Some(c.bg)) else {
+                    continue;
+                };
+                bar.fg != Some(c.fg)
+            };
+            on_bar += 1;
+            if bad_cell {
+                bad.push((x, y, c.symbol().to_owned()));
+            }
+        }
+    }
+    (on_bar, bad)
+}
+
+#[test]
+fn selected_rows_stay_readable_in_every_theme() {
+    let all = views();
+    let view = |name: &str| {
+        all.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s.clone())
+            .expect(name)
+    };
+    let mut cases: Vec<(String, AppState)> = Vec::new();
+    for sel in 0..3 {
+        let mut s = view("leases");
+        s.lease_sel = sel;
+        cases.push((format!("leases row {sel}"), s));
+    }
+    for sel in 0..2 {
+        let mut s = view("subscriptions");
+        s.sub_sel = sel;
+        cases.push((format!("subscriptions row {sel}"), s));
+    }
+    // "* (all)" in the accent colour, focused and not.
+    let mut all_row = view("segments");
+    all_row.hierarchy.seg_sel = 0;
+    cases.push(("hierarchy: * (all)".into(), all_row.clone()));
+    all_row.update(Action::FocusNext);
+    cases.push(("hierarchy unfocused: * (all)".into(), all_row));
+    // A marked space (accent) under the selection.
+    let mut marked = view("spaces_marked");
+    marked.hierarchy.space_sel = 0;
+    cases.push(("marked space".into(), marked));
+    cases.push(("store picker".into(), view("store_picker")));
+    // The entry list with a filter match on the selected row.
+    cases.push(("filtered entries".into(), view("filtered")));
+    cases.push(("space entries".into(), view("space_tail")));
+    for theme in [Theme::default_theme(), Theme::no_color()] {
+        for (name, state) in &cases {
+            let mut s = state.clone();
+            let (on_bar, bad) = unreadable_selection_cells(&mut s, theme);
+            assert!(on_bar > 0, "{name}: no selection drawn");
+            assert!(
+                bad.is_empty(),
+                "{name} ({}): text off the selection's colours: {bad:?}",
+                if theme == Theme::no_color() {
+                    "no colour"
+                } else {
+                    "colour"
+                }
+            );
+        }
+    }
+}

@@ -13,7 +13,7 @@ use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
@@ -38,16 +38,15 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let rows = state
         .subs
         .iter()
-        .enumerate()
         .skip(top)
         .take(rows_h)
-        .map(|(i, s)| {
+        .map(|s| {
             let state_style = match s.state.as_str() {
                 "active" => t.ok,
                 "reconnecting" => t.warn,
                 _ => t.error,
             };
-            let r = Row::new(vec![
+            Row::new(vec![
                 Cell::from(s.target.clone()),
                 Cell::from(Span::styled(s.state.clone(), state_style)),
                 Cell::from(
@@ -62,12 +61,7 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
                     s.last_error.clone().unwrap_or_default(),
                     t.error,
                 )),
-            ]);
-            if i == state.sub_sel && state.focus == Focus::Panel {
-                r.style(t.selected)
-            } else {
-                r
-            }
+            ])
         });
     let widths = [
         Constraint::Min(12),
@@ -90,11 +84,16 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         "ERROR",
     ])
     .style(t.header);
-    frame.render_widget(
+    // The selection is drawn over the cells: its colours win over the state's.
+    let mut selection = TableState::default()
+        .with_selected((state.focus == Focus::Panel).then(|| state.sub_sel - top));
+    frame.render_stateful_widget(
         Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
+            .row_highlight_style(t.selected)
             .block(block),
         area,
+        &mut selection,
     );
 }
