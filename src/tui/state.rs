@@ -211,6 +211,9 @@ pub enum Effect {
         payload: Vec<u8>,
         metadata: Metadata,
     },
+    /// Panic in a task (`:debug-panic`, debug builds only: the e2e test of the panic path).
+    #[cfg(debug_assertions)]
+    DebugPanic,
 }
 
 /// Options the state starts with.

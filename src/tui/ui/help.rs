@@ -191,7 +191,10 @@ mod tests {
             .map(|(c, _)| c.chars().count())
             .max()
             .unwrap_or(0);
-        assert!(longest > 14, "the test needs a command over the old minimum");
+        assert!(
+            longest > 14,
+            "the test needs a command over the old minimum"
+        );
         for focus in [Focus::Hierarchy, Focus::Entries, Focus::Detail] {
             s.focus = focus;
             s.update(Action::Help);

@@ -38,25 +38,20 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     }
     let rows_h = usize::from(area.height.saturating_sub(3)).max(1);
     let top = state.lease_sel.saturating_sub(rows_h - 1);
-    let rows = state
-        .leases
-        .iter()
-        .skip(top)
-        .take(rows_h)
-        .map(|l| {
-            let style = match l.state {
-                LeaseState::Held => t.ok,
-                LeaseState::Acquiring | LeaseState::Releasing => t.dim,
-                LeaseState::Lost(_) | LeaseState::Failed(_) => t.error,
-            };
-            let holder: String = l.holder.chars().take(8).collect();
-            Row::new(vec![
-                Cell::from(l.key.clone()),
-                Cell::from(format!("{}s", l.ttl_secs)),
-                Cell::from(holder),
-                Cell::from(Span::styled(l.describe(state.now_ms), style)),
-            ])
-        });
+    let rows = state.leases.iter().skip(top).take(rows_h).map(|l| {
+        let style = match l.state {
+            LeaseState::Held => t.ok,
+            LeaseState::Acquiring | LeaseState::Releasing => t.dim,
+            LeaseState::Lost(_) | LeaseState::Failed(_) => t.error,
+        };
+        let holder: String = l.holder.chars().take(8).collect();
+        Row::new(vec![
+            Cell::from(l.key.clone()),
+            Cell::from(format!("{}s", l.ttl_secs)),
+            Cell::from(holder),
+            Cell::from(Span::styled(l.describe(state.now_ms), style)),
+        ])
+    });
     let widths = [
         Constraint::Length(24),
         Constraint::Length(6),

@@ -67,7 +67,10 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
     // The selection over the drawn line: its colours win over the spans' (the dim origins).
-    if let Some(row) = state.store_sel.checked_sub(top).and_then(|r| u16::try_from(r).ok())
+    if let Some(row) = state
+        .store_sel
+        .checked_sub(top)
+        .and_then(|r| u16::try_from(r).ok())
         && row < list.height
     {
         let bar = Rect::new(list.x, list.y + row, list.width, 1);

@@ -35,34 +35,29 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     }
     let rows_h = usize::from(area.height.saturating_sub(3)).max(1);
     let top = state.sub_sel.saturating_sub(rows_h - 1);
-    let rows = state
-        .subs
-        .iter()
-        .skip(top)
-        .take(rows_h)
-        .map(|s| {
-            let state_style = match s.state.as_str() {
-                "active" => t.ok,
-                "reconnecting" => t.warn,
-                _ => t.error,
-            };
-            Row::new(vec![
-                Cell::from(s.target.clone()),
-                Cell::from(Span::styled(s.state.clone(), state_style)),
-                Cell::from(
-                    s.last_update_ms
-                        .map_or_else(|| "-".to_owned(), |ms| age(state.now_ms - ms)),
-                ),
-                Cell::from(s.updates.to_string()),
-                Cell::from(s.heartbeats.to_string()),
-                Cell::from(s.reconnects.to_string()),
-                Cell::from(s.handler_timeouts.to_string()),
-                Cell::from(Span::styled(
-                    s.last_error.clone().unwrap_or_default(),
-                    t.error,
-                )),
-            ])
-        });
+    let rows = state.subs.iter().skip(top).take(rows_h).map(|s| {
+        let state_style = match s.state.as_str() {
+            "active" => t.ok,
+            "reconnecting" => t.warn,
+            _ => t.error,
+        };
+        Row::new(vec![
+            Cell::from(s.target.clone()),
+            Cell::from(Span::styled(s.state.clone(), state_style)),
+            Cell::from(
+                s.last_update_ms
+                    .map_or_else(|| "-".to_owned(), |ms| age(state.now_ms - ms)),
+            ),
+            Cell::from(s.updates.to_string()),
+            Cell::from(s.heartbeats.to_string()),
+            Cell::from(s.reconnects.to_string()),
+            Cell::from(s.handler_timeouts.to_string()),
+            Cell::from(Span::styled(
+                s.last_error.clone().unwrap_or_default(),
+                t.error,
+            )),
+        ])
+    });
     let widths = [
         Constraint::Min(12),
         Constraint::Length(12),
