@@ -95,7 +95,10 @@ impl TerminalGuard {
     pub fn init() -> io::Result<Self> {
         let task_panics = TaskPanics::watch();
         ENTERED.store(true, Ordering::SeqCst);
-        enable_raw_mode()?;
+        if let Err(e) = enable_raw_mode() {
+            ENTERED.store(false, Ordering::SeqCst);
+            return Err(e);
+        }
         // (Not `Terminal::clear`: it asks the terminal for the cursor position, which a
         // terminal that does not answer turns into a 2 s stall and an error.)
         let setup = execute!(
