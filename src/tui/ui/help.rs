@@ -102,8 +102,11 @@ pub fn lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
 
 pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
-    let popup_w = 72.min(area.width.saturating_sub(2));
-    let lines = lines(state, usize::from(popup_w.saturating_sub(2)));
+    // As wide as the longest line (descriptions whole where the screen allows).
+    let max_w = area.width.saturating_sub(2);
+    let lines = lines(state, usize::from(max_w.saturating_sub(2)));
+    let content_w = lines.iter().map(Line::width).max().unwrap_or(0) + 2;
+    let popup_w = u16::try_from(content_w).unwrap_or(u16::MAX).min(max_w);
     let want_h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let [v] = Layout::vertical([Constraint::Length(
         want_h.min(area.height.saturating_sub(2)),
