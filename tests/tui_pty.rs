@@ -166,3 +166,50 @@ fn demo_tail_pause_quit() {
         String::from_utf8_lossy(&taken.stderr)
     );
 }
+
+/// A panic in a task the TUI spawned (`:debug-panic`, debug builds only) ends the app: the
+/// terminal is restored once, one line says what happened and where the log is, the exit
+/// status is a failure, and the log holds the panic.
+#[cfg(debug_assertions)]
+#[test]
+fn a_panic_in_a_task_ends_the_app_with_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let log = dir.path().join("skope.log");
+    let mut tui = Tui::start(
+        [
+            "demo".as_ref(),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+            "--log-file".as_ref(),
+            log.as_os_str(),
+        ],
+        dir.path(),
+    );
+    let screen = tui.screen.clone();
+    screen.wait_text("payments");
+    assert!(screen.alternate());
+    tui.press(":debug-panic\r");
+    assert!(!tui.wait_exit(), "a panic exits with a failure");
+    assert!(!screen.alternate(), "back on the main screen");
+    // Leaving the alternate screen and raw mode: once.
+    assert_eq!(screen.raw_count(b"\x1b[?1049l"), 1);
+    let text = screen.text();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("skope: internal error: a task panicked at "))
+        .unwrap_or_else(|| panic!("no error line:\n{text}"));
+    assert!(line.contains("debug-panic, as asked"), "{line}");
+    // (A long temp path may wrap the line.)
+    let joined = text.replace('\n', "");
+    assert!(
+        joined.contains(&format!("log at {}", log.display())),
+        "{text}"
+    );
+    assert!(!text.contains("The application panicked"), "{text}");
+    let logged = std::fs::read_to_string(&log).expect("log");
+    assert!(
+        logged.contains("internal error: a task panicked") && logged.contains("debug-panic"),
+        "{logged}"
+    );
+}

@@ -143,6 +143,12 @@ fn views() -> Vec<(&'static str, AppState)> {
 
     let mut help = tail();
     help.update(Action::Help);
+    // The help of every other view: what is under it decides the keys listed.
+    let mut help_hierarchy = segments();
+    help_hierarchy.update(Action::Help);
+    let mut help_detail = tail();
+    help_detail.update(Action::Open);
+    help_detail.update(Action::Help);
 
     let mut cmd = tail();
     key(&mut cmd, KeyCode::Char(':'));
@@ -171,6 +177,23 @@ fn views() -> Vec<(&'static str, AppState)> {
 
     let mut filtered = tail();
     filtered.apply_filter("paid");
+
+    // Scrolled up in 84 entries, then filtered: the pane shows every match, not just the
+    // ones below the old top row.
+    let mut filtered_scrolled = tail();
+    let generation = filtered_scrolled.entries.generation;
+    filtered_scrolled.handle(Event::Client(ClientEvent::Entries {
+        generation,
+        batch: (28..=84).map(entry).collect(),
+    }));
+    for _ in 0..24 {
+        filtered_scrolled.update(Action::Up);
+    }
+    key(&mut filtered_scrolled, KeyCode::Char('/'));
+    for c in "paid".chars() {
+        key(&mut filtered_scrolled, KeyCode::Char(c));
+    }
+    key(&mut filtered_scrolled, KeyCode::Enter);
 
     let mut json_filtered = tail();
     json_filtered.apply_filter("$.amount_cents > 5000");
@@ -261,6 +284,11 @@ fn views() -> Vec<(&'static str, AppState)> {
     }));
     leases.now_ms = NOW;
 
+    let mut help_leases = leases.clone();
+    help_leases.update(Action::Help);
+    let mut help_subscriptions = subs.clone();
+    help_subscriptions.update(Action::Help);
+
     let mut lease_prompt = tail();
     lease_prompt.update(Action::ToggleLeases);
     key(&mut lease_prompt, KeyCode::Char('a'));
@@ -344,6 +372,7 @@ fn views() -> Vec<(&'static str, AppState)> {
         ("publish_sent", publish_sent),
         ("publish_read_only", publish_read_only),
         ("filtered", filtered),
+        ("filtered_scrolled", filtered_scrolled),
         ("json_filtered", json_filtered),
         ("filter_prompt", filter_prompt),
         ("segments", segments()),
@@ -351,6 +380,10 @@ fn views() -> Vec<(&'static str, AppState)> {
         ("paused", paused),
         ("detail_hex", hex),
         ("help", help),
+        ("help_hierarchy", help_hierarchy),
+        ("help_detail", help_detail),
+        ("help_leases", help_leases),
+        ("help_subscriptions", help_subscriptions),
         ("cmdline", cmd),
         ("space_tail", space),
         ("failed_read_only", failed),
@@ -392,5 +425,98 @@ fn too_small() {
     ] {
         let mut s = tail();
         render(&mut s, w, h);
+    }
+}
+
+/// The cells of the selection bar whose text takes its own colour instead of the bar's:
+/// `(x, y, symbol)`. With colours, a cell on the bar's background must use the bar's
+/// foreground (a cell with a background of its own, a filter match, is readable by itself);
+/// without colours, a reversed cell must not be dimmed or coloured.
+fn unreadable_selection_cells(
+    state: &mut AppState,
+    theme: Theme,
+) -> (usize, Vec<(u16, u16, String)>) {
+    use ratatui::style::{Color, Modifier};
+    state.theme = theme;
+    let t = render(state, 200, 50);
+    let buf = t.backend().buffer();
+    let bars = [theme.selected, theme.selected_unfocused];
+    let mut on_bar = 0;
+    let mut bad = Vec::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            if c.symbol().trim().is_empty() {
+                continue;
+            }
+            let bad_cell = if theme == Theme::no_color() {
+                if !c.modifier.contains(Modifier::REVERSED) {
+                    continue;
+                }
+                c.modifier.contains(Modifier::DIM) || c.fg != Color::Reset || c.bg != Color::Reset
+            } else {
+                let Some(bar) = bars.iter().find(|b| b.bg == Some(c.bg)) else {
+                    continue;
+                };
+                bar.fg != Some(c.fg)
+            };
+            on_bar += 1;
+            if bad_cell {
+                bad.push((x, y, c.symbol().to_owned()));
+            }
+        }
+    }
+    (on_bar, bad)
+}
+
+#[test]
+fn selected_rows_stay_readable_in_every_theme() {
+    let all = views();
+    let view = |name: &str| {
+        all.iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s.clone())
+            .expect(name)
+    };
+    let mut cases: Vec<(String, AppState)> = Vec::new();
+    for sel in 0..3 {
+        let mut s = view("leases");
+        s.lease_sel = sel;
+        cases.push((format!("leases row {sel}"), s));
+    }
+    for sel in 0..2 {
+        let mut s = view("subscriptions");
+        s.sub_sel = sel;
+        cases.push((format!("subscriptions row {sel}"), s));
+    }
+    // "* (all)" in the accent colour, focused and not.
+    let mut all_row = view("segments");
+    all_row.hierarchy.seg_sel = 0;
+    cases.push(("hierarchy: * (all)".into(), all_row.clone()));
+    all_row.update(Action::FocusNext);
+    cases.push(("hierarchy unfocused: * (all)".into(), all_row));
+    // A marked space (accent) under the selection.
+    let mut marked = view("spaces_marked");
+    marked.hierarchy.space_sel = 0;
+    cases.push(("marked space".into(), marked));
+    cases.push(("store picker".into(), view("store_picker")));
+    // The entry list with a filter match on the selected row.
+    cases.push(("filtered entries".into(), view("filtered")));
+    cases.push(("space entries".into(), view("space_tail")));
+    for theme in [Theme::default_theme(), Theme::no_color()] {
+        for (name, state) in &cases {
+            let mut s = state.clone();
+            let (on_bar, bad) = unreadable_selection_cells(&mut s, theme);
+            assert!(on_bar > 0, "{name}: no selection drawn");
+            assert!(
+                bad.is_empty(),
+                "{name} ({}): text off the selection's colours: {bad:?}",
+                if theme == Theme::no_color() {
+                    "no colour"
+                } else {
+                    "colour"
+                }
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::panels::SubRow;
 use super::scrollback;
 use super::state::{AppState, Effect, OlderRequest, StateOptions, StreamRequest};
 use super::stores::{Origin, StoreSources, load_recent, on_disk, remember};
-use super::terminal::{Term, TerminalGuard};
+use super::terminal::{TaskPanics, Term, TerminalGuard};
 use super::theme::Theme;
 use super::ui;
 use crate::connect::Session;
@@ -81,6 +81,7 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
             };
             let r = event_loop(
                 &mut guard.terminal,
+                &mut guard.task_panics,
                 &mut state,
                 &mut tasks,
                 reports,
@@ -101,6 +102,7 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
 
 async fn event_loop(
     terminal: &mut Term,
+    task_panics: &mut TaskPanics,
     state: &mut AppState,
     tasks: &mut Tasks,
     mut reports: mpsc::Receiver<Event>,
@@ -128,6 +130,8 @@ async fn event_loop(
             tokio::time::Instant::from_std(last_draw.map_or_else(Instant::now, |t| t + FRAME));
         let event = tokio::select! {
             biased;
+            // A task panicked (tokio caught it): the app ends, the guard restores the terminal.
+            p = task_panics.next() => return Err(color_eyre::eyre::eyre!(p)),
             ev = input.next() => match ev {
                 Some(Ok(e)) => Event::Term(e),
                 Some(Err(e)) => return Err(e.into()),
@@ -250,6 +254,11 @@ impl Tasks {
                     }
                 }
                 Effect::Export { path, entries } => self.export(path, entries),
+                #[cfg(debug_assertions)]
+                Effect::DebugPanic => {
+                    self.others
+                        .push(tokio::spawn(async { panic!("debug-panic, as asked") }));
+                }
                 Effect::RefreshSubscriptions => self.refresh_subscriptions(),
                 Effect::AcquireLease { key, ttl_secs } => self.acquire_lease(key, ttl_secs),
                 Effect::ReleaseLease { key } => {

@@ -211,6 +211,9 @@ pub enum Effect {
         payload: Vec<u8>,
         metadata: Metadata,
     },
+    /// Panic in a task (`:debug-panic`, debug builds only: the e2e test of the panic path).
+    #[cfg(debug_assertions)]
+    DebugPanic,
 }
 
 /// Options the state starts with.
@@ -939,7 +942,9 @@ impl AppState {
             } else if sel >= top + rows {
                 top = sel + 1 - rows;
             }
-            top = top.min(n.saturating_sub(1));
+            // No empty rows below the last one while rows above are hidden: a list that
+            // shrank (a filter applied while scrolled up) shows from further up.
+            top = top.min(n.saturating_sub(rows));
             e.top = e.visible_at(top).unwrap_or(e.base);
         }
     }

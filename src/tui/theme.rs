@@ -33,6 +33,8 @@ pub struct Theme {
     pub border_focused: Style,
     pub title: Style,
     pub header: Style,
+    /// The selection bar, drawn over a row's cells: its colours replace theirs (a green state
+    /// on a cyan bar is hard to read), and it undoes `DIM`.
     pub selected: Style,
     pub selected_unfocused: Style,
     pub dim: Style,
@@ -61,8 +63,12 @@ impl Theme {
             selected: Style::new()
                 .bg(Color::Cyan)
                 .fg(Color::Black)
-                .add_modifier(Modifier::BOLD),
-            selected_unfocused: Style::new().bg(Color::DarkGray).fg(Color::White),
+                .add_modifier(Modifier::BOLD)
+                .remove_modifier(Modifier::DIM),
+            selected_unfocused: Style::new()
+                .bg(Color::DarkGray)
+                .fg(Color::White)
+                .remove_modifier(Modifier::DIM),
             dim: Style::new().fg(Color::DarkGray),
             key: Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
             ok: Style::new().fg(Color::Green),
@@ -89,8 +95,12 @@ impl Theme {
             border_focused: Style::new().add_modifier(Modifier::BOLD),
             title: Style::new().add_modifier(Modifier::BOLD),
             header: Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
-            selected: Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
-            selected_unfocused: Style::new().add_modifier(Modifier::REVERSED),
+            selected: Style::new()
+                .add_modifier(Modifier::REVERSED | Modifier::BOLD)
+                .remove_modifier(Modifier::DIM),
+            selected_unfocused: Style::new()
+                .add_modifier(Modifier::REVERSED)
+                .remove_modifier(Modifier::DIM),
             dim: Style::new().add_modifier(Modifier::DIM),
             key: Style::new().add_modifier(Modifier::BOLD),
             ok: plain,

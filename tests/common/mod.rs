@@ -54,11 +54,17 @@ impl Screen {
     }
 
     pub fn raw_contains(&self, needle: &[u8]) -> bool {
+        self.raw_count(needle) > 0
+    }
+
+    /// How many times the program wrote `needle`.
+    pub fn raw_count(&self, needle: &[u8]) -> usize {
         self.raw
             .lock()
             .expect("raw")
             .windows(needle.len())
-            .any(|w| w == needle)
+            .filter(|w| *w == needle)
+            .count()
     }
 
     /// Poll until `check` returns `Some`, or fail with the screen.

@@ -14,6 +14,8 @@ impl AppState {
         match (cmd, arg) {
             ("", _) => Vec::new(),
             ("q" | "quit", _) => self.update(Action::Quit),
+            #[cfg(debug_assertions)]
+            ("debug-panic", _) => vec![Effect::DebugPanic],
             ("space" | "sp", space) if !space.is_empty() => {
                 let mut effects = self.watch_space(space);
                 self.focus = Focus::Entries;

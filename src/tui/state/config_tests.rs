@@ -57,7 +57,7 @@ fn a_rebound_key_acts_and_help_shows_it() {
     assert_eq!(s.overlay, Overlay::None, "? is unbound");
     key(&mut s, 'z');
     assert!(matches!(s.overlay, Overlay::Help { .. }), "z opens help");
-    let help: Vec<String> = ui::help::lines(&s)
+    let help: Vec<String> = ui::help::lines(&s, 70)
         .iter()
         .map(|l| l.spans.iter().map(|sp| sp.content.as_ref()).collect())
         .collect();

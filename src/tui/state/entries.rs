@@ -267,7 +267,7 @@ impl Entries {
         self.snap_selection();
     }
 
-    /// Put the selection on a shown row (the next one, else the last one).
+    /// Put the selection on a shown row: the nearest one (the next one on a tie).
     pub(super) fn snap_selection(&mut self) {
         let n = self.visible_len();
         if n == 0 {
@@ -276,8 +276,16 @@ impl Entries {
         if self.follow {
             self.selected = self.visible_at(n - 1).unwrap_or(self.selected);
         } else if !self.shown(self.selected) {
-            let pos = self.visible_pos(self.selected).min(n - 1);
-            self.selected = self.visible_at(pos).unwrap_or(self.selected);
+            let sel = self.selected;
+            let pos = self.visible_pos(sel);
+            let next = (pos < n).then(|| self.visible_at(pos)).flatten();
+            let prev = pos.checked_sub(1).and_then(|p| self.visible_at(p));
+            self.selected = match (prev, next) {
+                (Some(p), Some(x)) if sel - p < x - sel => p,
+                (_, Some(x)) => x,
+                (Some(p), None) => p,
+                (None, None) => sel,
+            };
         }
     }
 

@@ -1646,3 +1646,62 @@ fn marked_spaces_open_merged_by_time() {
     let fx = s.update(Action::Open);
     assert!(matches!(&fx[0], Effect::WatchSpace { .. }), "{fx:?}");
 }
+
+/// (first row shown, rows of the entry pane, rows in the list).
+fn entry_rows(s: &AppState) -> (u64, u64, u64) {
+    let r = layout::areas(s.area(), s).entries.expect("entry pane");
+    let e = &s.entries;
+    (
+        e.visible_pos(e.top),
+        u64::from(r.height.saturating_sub(3)),
+        e.visible_len(),
+    )
+}
+
+/// The pane shows as many rows as it can: no empty space below the last one.
+fn assert_filled(s: &AppState) {
+    let (top, rows, n) = entry_rows(s);
+    assert!(
+        top + rows.min(n) <= n && n - top >= rows.min(n),
+        "top {top}, {rows} rows, {n} in the list"
+    );
+    let sel = s.entries.visible_pos(s.entries.selected);
+    assert!(sel >= top && sel < top + rows, "selection {sel} off screen");
+}
+
+#[test]
+fn a_filter_applied_while_scrolled_up_fills_the_pane_and_keeps_the_selection() {
+    let mut s = tailing(84);
+    for _ in 0..24 {
+        s.update(Action::Up);
+    }
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(60));
+    assert!(!s.entries.follow);
+    // Sequences ending in 0 or 5: 16 of 84, fewer than the pane's rows.
+    key(&mut s, KeyCode::Char('/'));
+    typed(&mut s, "re:[05]}");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.entries.visible_len(), 16);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(60));
+    assert_eq!(entry_rows(&s).0, 0, "every match shows, from the first");
+    assert_filled(&s);
+
+    // A smaller pane than the matches: still filled, the selection on screen.
+    s.handle(Event::Term(TermEvent::Resize(80, 16)));
+    assert!(entry_rows(&s).1 < 16);
+    assert_filled(&s);
+    s.handle(Event::Term(TermEvent::Resize(200, 50)));
+
+    // The growing list (filter cleared) keeps the selected entry, the pane filled.
+    s.apply_filter("");
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(60));
+    assert_filled(&s);
+
+    // A selection that no longer matches goes to the nearest match (60, not 65).
+    s.update(Action::Down);
+    s.update(Action::Down);
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(62));
+    s.apply_filter("re:[05]}");
+    assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(60));
+    assert_filled(&s);
+}

@@ -49,9 +49,14 @@ fn described(state: &AppState) -> Scope {
     }
 }
 
-/// The help lines of the focused view.
+/// Width left to a description at least, when the key column is capped.
+const MIN_DESCRIPTION: usize = 12;
+
+/// The help lines of the focused view, for a popup `width` columns wide inside its borders:
+/// the key column is as wide as its longest key or command (capped so descriptions keep
+/// [`MIN_DESCRIPTION`] columns).
 #[must_use]
-pub fn lines(state: &AppState) -> Vec<Line<'static>> {
+pub fn lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
     let t = &state.theme;
     let scope = described(state);
     let bindings = state.keymap.bindings(scope);
@@ -69,10 +74,12 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         .collect();
     let w = keys
         .iter()
-        .map(|(k, _)| k.chars().count())
+        .map(|(k, _)| k.as_str())
+        .chain(COMMANDS.iter().map(|(c, _)| *c))
+        .map(|k| k.chars().count())
         .max()
         .unwrap_or(0)
-        .max(14);
+        .min(width.saturating_sub(3 + MIN_DESCRIPTION));
     let mut out: Vec<Line<'static>> = keys
         .into_iter()
         .map(|(k, d)| {
@@ -95,14 +102,18 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
 
 pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
-    let lines = lines(state);
+    // As wide as the longest line (descriptions whole where the screen allows).
+    let max_w = area.width.saturating_sub(2);
+    let lines = lines(state, usize::from(max_w.saturating_sub(2)));
+    let content_w = lines.iter().map(Line::width).max().unwrap_or(0) + 2;
+    let popup_w = u16::try_from(content_w).unwrap_or(u16::MAX).min(max_w);
     let want_h = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
     let [v] = Layout::vertical([Constraint::Length(
         want_h.min(area.height.saturating_sub(2)),
     )])
     .flex(Flex::Center)
     .areas(area);
-    let [popup] = Layout::horizontal([Constraint::Length(72.min(area.width.saturating_sub(2)))])
+    let [popup] = Layout::horizontal([Constraint::Length(popup_w)])
         .flex(Flex::Center)
         .areas(v);
     let name = match described(state) {
@@ -152,10 +163,56 @@ mod tests {
         });
         s.focus = Focus::Entries;
         s.update(Action::Help);
-        let text: Vec<String> = lines(&s).iter().map(ToString::to_string).collect();
+        let text: Vec<String> = lines(&s, 70).iter().map(ToString::to_string).collect();
         let has = |needle: &str| text.iter().any(|l| l.contains(needle));
         assert!(has("g, home") && has("loads older at the top"), "{text:#?}");
         assert!(has("end, G") || has("G, end"), "{text:#?}");
         assert!(has(":offset HEX") && has(":spaces A,B") && has(":head / :tail"));
+    }
+
+    /// The column where the descriptions of the non-empty lines start.
+    fn description_columns(lines: &[Line]) -> Vec<usize> {
+        lines
+            .iter()
+            .filter(|l| l.spans.len() == 2)
+            .map(|l| l.spans[0].content.chars().count())
+            .collect()
+    }
+
+    #[test]
+    fn every_description_starts_in_one_column_sized_to_the_longest_entry() {
+        let mut s = AppState::new(StateOptions {
+            store: skope_client::Uuid::from_u128(1),
+            read_only: false,
+            embedded: true,
+            window: 10,
+            keymap: Keymap::default_keymap(),
+            theme: Theme::no_color(),
+        });
+        let longest = COMMANDS
+            .iter()
+            .map(|(c, _)| c.chars().count())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            longest > 14,
+            "the test needs a command over the old minimum"
+        );
+        for focus in [Focus::Hierarchy, Focus::Entries, Focus::Detail] {
+            s.focus = focus;
+            s.update(Action::Help);
+            for width in [36, 70] {
+                let l = lines(&s, width);
+                let cols = description_columns(&l);
+                assert!(cols.len() > COMMANDS.len(), "{focus:?}");
+                assert!(
+                    cols.iter().all(|&c| c == longest + 3),
+                    "{focus:?} at {width}: {cols:?}"
+                );
+            }
+            // Narrower than an entry plus a description: capped, descriptions keep room.
+            let cols = description_columns(&lines(&s, 20));
+            assert_eq!(cols.iter().min(), Some(&(20 - MIN_DESCRIPTION)), "{cols:?}");
+        }
     }
 }

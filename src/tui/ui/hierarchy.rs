@@ -14,7 +14,7 @@ use crate::tui::state::{AppState, Focus, Level, Load, SPARK_SECONDS, SegmentRow}
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table};
+use ratatui::widgets::{Cell, Row, Table, TableState};
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -74,22 +74,16 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             let rows = h
                 .spaces
                 .iter()
-                .enumerate()
                 .skip(h.top)
                 .take(inner_rows)
-                .map(|(i, s)| {
+                .map(|s| {
                     // Marks show once there are any (a read of several spaces).
-                    let r = if h.marked.is_empty() {
+                    if h.marked.is_empty() {
                         Row::new([Cell::from(s.as_str())])
                     } else if h.marked.contains(s) {
                         Row::new([Cell::from(Span::styled(format!("✓ {s}"), t.accent))])
                     } else {
                         Row::new([Cell::from(format!("  {s}"))])
-                    };
-                    if i == h.space_sel {
-                        r.style(sel_style)
-                    } else {
-                        r
                     }
                 })
                 .chain(placeholder);
@@ -109,16 +103,8 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
                         .iter()
                         .map(|r| segment_row(r, state.now_ms, now_sec)),
                 )
-                .enumerate()
                 .skip(h.top)
                 .take(inner_rows)
-                .map(|(i, r)| {
-                    if i == h.seg_sel {
-                        r.style(sel_style)
-                    } else {
-                        r
-                    }
-                })
                 .chain(placeholder);
             let spark = if wide {
                 u16::try_from(SPARK_SECONDS).unwrap_or(10)
@@ -145,7 +131,19 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             )
         }
     };
-    frame.render_widget(table.column_spacing(1).block(block), area);
+    // The selection is drawn over the cells: its colours win over theirs (the accent). A
+    // placeholder row is never selected.
+    let sel = h.selected();
+    let mut selection = TableState::default()
+        .with_selected((sel < h.len()).then(|| sel.checked_sub(h.top)).flatten());
+    frame.render_stateful_widget(
+        table
+            .column_spacing(1)
+            .row_highlight_style(sel_style)
+            .block(block),
+        area,
+        &mut selection,
+    );
 }
 
 fn segment_row(r: &SegmentRow, now_ms: i64, now_sec: i64) -> Row<'static> {

@@ -13,7 +13,7 @@ use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
@@ -38,31 +38,20 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     }
     let rows_h = usize::from(area.height.saturating_sub(3)).max(1);
     let top = state.lease_sel.saturating_sub(rows_h - 1);
-    let rows = state
-        .leases
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(rows_h)
-        .map(|(i, l)| {
-            let style = match l.state {
-                LeaseState::Held => t.ok,
-                LeaseState::Acquiring | LeaseState::Releasing => t.dim,
-                LeaseState::Lost(_) | LeaseState::Failed(_) => t.error,
-            };
-            let holder: String = l.holder.chars().take(8).collect();
-            let r = Row::new(vec![
-                Cell::from(l.key.clone()),
-                Cell::from(format!("{}s", l.ttl_secs)),
-                Cell::from(holder),
-                Cell::from(Span::styled(l.describe(state.now_ms), style)),
-            ]);
-            if i == state.lease_sel && state.focus == Focus::Panel {
-                r.style(t.selected)
-            } else {
-                r
-            }
-        });
+    let rows = state.leases.iter().skip(top).take(rows_h).map(|l| {
+        let style = match l.state {
+            LeaseState::Held => t.ok,
+            LeaseState::Acquiring | LeaseState::Releasing => t.dim,
+            LeaseState::Lost(_) | LeaseState::Failed(_) => t.error,
+        };
+        let holder: String = l.holder.chars().take(8).collect();
+        Row::new(vec![
+            Cell::from(l.key.clone()),
+            Cell::from(format!("{}s", l.ttl_secs)),
+            Cell::from(holder),
+            Cell::from(Span::styled(l.describe(state.now_ms), style)),
+        ])
+    });
     let widths = [
         Constraint::Length(24),
         Constraint::Length(6),
@@ -70,11 +59,16 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         Constraint::Fill(2),
     ];
     let header = Row::new(vec!["KEY", "TTL", "HOLDER", "STATE"]).style(t.header);
-    frame.render_widget(
+    // The selection is drawn over the cells: its colours win over the state's.
+    let mut selection = TableState::default()
+        .with_selected((state.focus == Focus::Panel).then(|| state.lease_sel - top));
+    frame.render_stateful_widget(
         Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
+            .row_highlight_style(t.selected)
             .block(block),
         area,
+        &mut selection,
     );
 }

@@ -62,15 +62,20 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
                 spans.push(Span::styled(format!("{name}  "), t.title));
             }
             spans.push(Span::styled(origins, t.dim));
-            let line = Line::from(spans);
-            if i == state.store_sel {
-                line.style(t.selected)
-            } else {
-                line
-            }
+            Line::from(spans)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
+    // The selection over the drawn line: its colours win over the spans' (the dim origins).
+    if let Some(row) = state
+        .store_sel
+        .checked_sub(top)
+        .and_then(|r| u16::try_from(r).ok())
+        && row < list.height
+    {
+        let bar = Rect::new(list.x, list.y + row, list.width, 1);
+        frame.buffer_mut().set_style(bar, t.selected);
+    }
     let prompt = Line::from(vec![
         Span::styled("UUID: ", t.key),
         Span::raw(state.store_input.clone()),

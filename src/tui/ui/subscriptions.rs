@@ -13,7 +13,7 @@ use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
 
 pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
@@ -35,40 +35,29 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     }
     let rows_h = usize::from(area.height.saturating_sub(3)).max(1);
     let top = state.sub_sel.saturating_sub(rows_h - 1);
-    let rows = state
-        .subs
-        .iter()
-        .enumerate()
-        .skip(top)
-        .take(rows_h)
-        .map(|(i, s)| {
-            let state_style = match s.state.as_str() {
-                "active" => t.ok,
-                "reconnecting" => t.warn,
-                _ => t.error,
-            };
-            let r = Row::new(vec![
-                Cell::from(s.target.clone()),
-                Cell::from(Span::styled(s.state.clone(), state_style)),
-                Cell::from(
-                    s.last_update_ms
-                        .map_or_else(|| "-".to_owned(), |ms| age(state.now_ms - ms)),
-                ),
-                Cell::from(s.updates.to_string()),
-                Cell::from(s.heartbeats.to_string()),
-                Cell::from(s.reconnects.to_string()),
-                Cell::from(s.handler_timeouts.to_string()),
-                Cell::from(Span::styled(
-                    s.last_error.clone().unwrap_or_default(),
-                    t.error,
-                )),
-            ]);
-            if i == state.sub_sel && state.focus == Focus::Panel {
-                r.style(t.selected)
-            } else {
-                r
-            }
-        });
+    let rows = state.subs.iter().skip(top).take(rows_h).map(|s| {
+        let state_style = match s.state.as_str() {
+            "active" => t.ok,
+            "reconnecting" => t.warn,
+            _ => t.error,
+        };
+        Row::new(vec![
+            Cell::from(s.target.clone()),
+            Cell::from(Span::styled(s.state.clone(), state_style)),
+            Cell::from(
+                s.last_update_ms
+                    .map_or_else(|| "-".to_owned(), |ms| age(state.now_ms - ms)),
+            ),
+            Cell::from(s.updates.to_string()),
+            Cell::from(s.heartbeats.to_string()),
+            Cell::from(s.reconnects.to_string()),
+            Cell::from(s.handler_timeouts.to_string()),
+            Cell::from(Span::styled(
+                s.last_error.clone().unwrap_or_default(),
+                t.error,
+            )),
+        ])
+    });
     let widths = [
         Constraint::Min(12),
         Constraint::Length(12),
@@ -90,11 +79,16 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         "ERROR",
     ])
     .style(t.header);
-    frame.render_widget(
+    // The selection is drawn over the cells: its colours win over the state's.
+    let mut selection = TableState::default()
+        .with_selected((state.focus == Focus::Panel).then(|| state.sub_sel - top));
+    frame.render_stateful_widget(
         Table::new(rows, widths)
             .header(header)
             .column_spacing(1)
+            .row_highlight_style(t.selected)
             .block(block),
         area,
+        &mut selection,
     );
 }
