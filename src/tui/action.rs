@@ -78,6 +78,16 @@ pub enum Action {
 }
 
 impl Action {
+    /// The description `?` help shows in `scope` (the entry list's moves do more).
+    #[must_use]
+    pub fn describe_in(self, scope: super::keymap::Scope) -> &'static str {
+        match (self, scope) {
+            (Action::Top, super::keymap::Scope::Entries) => "first row (at the top: loads older)",
+            (Action::Bottom, super::keymap::Scope::Entries) => "last row (back to the live tail)",
+            _ => self.describe(),
+        }
+    }
+
     /// A short description for `?` help.
     #[must_use]
     pub fn describe(self) -> &'static str {
@@ -91,8 +101,8 @@ impl Action {
             Action::Down => "down",
             Action::PageUp => "page up",
             Action::PageDown => "page down",
-            Action::Top => "first row (entries: loads older at the top)",
-            Action::Bottom => "last row (entries: back to the live tail)",
+            Action::Top => "first row",
+            Action::Bottom => "last row",
             Action::Open => "open",
             Action::Back => "back",
             Action::Refresh => "reload the spaces",

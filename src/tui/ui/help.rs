@@ -68,7 +68,7 @@ pub fn lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
                     .map(ToString::to_string)
                     .collect::<Vec<_>>()
                     .join(", "),
-                a.describe(),
+                a.describe_in(scope),
             )
         })
         .collect();
@@ -165,7 +165,10 @@ mod tests {
         s.update(Action::Help);
         let text: Vec<String> = lines(&s, 70).iter().map(ToString::to_string).collect();
         let has = |needle: &str| text.iter().any(|l| l.contains(needle));
-        assert!(has("g, home") && has("loads older at the top"), "{text:#?}");
+        assert!(
+            has("g, home") && has("at the top: loads older"),
+            "{text:#?}"
+        );
         assert!(has("end, G") || has("G, end"), "{text:#?}");
         assert!(has(":offset HEX") && has(":spaces A,B") && has(":head / :tail"));
     }
