@@ -128,12 +128,8 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
 fn payload_lines(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'static>> {
     let bytes = e.payload_bytes();
     match format {
-        PayloadFormat::Json => match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(v) => serde_json::to_string_pretty(&v)
-                .unwrap_or_default()
-                .lines()
-                .map(|l| json_line(l, t))
-                .collect(),
+        PayloadFormat::Json => match pretty_json(bytes) {
+            Ok(text) => text.lines().map(|l| json_line(l, t)).collect(),
             Err(_) => {
                 let mut v = vec![Line::from(Span::styled("(not JSON: shown as text)", t.dim))];
                 v.extend(text_lines(bytes));
@@ -143,6 +139,15 @@ fn payload_lines(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'stati
         PayloadFormat::Text => text_lines(bytes),
         PayloadFormat::Hex => hex_lines(bytes),
     }
+}
+
+/// The payload re-indented, keys in the order the payload has them (a `Value` would sort them).
+fn pretty_json(bytes: &[u8]) -> Result<String, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    serde_transcode::transcode(&mut de, &mut serde_json::Serializer::pretty(&mut out))?;
+    de.end()?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
 }
 
 fn text_lines(bytes: &[u8]) -> Vec<Line<'static>> {
@@ -253,6 +258,19 @@ mod tests {
             "00000000  7b 22 69 64 22 3a 22 6f  72 64 65 72 73 2d 65 75  |{\"id\":\"orders-eu|"
         );
         assert!(l[1].to_string().starts_with("00000010  2d 31 22 7d"));
+    }
+
+    #[test]
+    fn pretty_json_keeps_the_payload_key_order() {
+        let text = pretty_json(br#"{"id":"o-1","status":"paid","amount":{"z":1,"a":2}}"#);
+        assert_eq!(
+            text.ok().as_deref(),
+            Some(
+                "{\n  \"id\": \"o-1\",\n  \"status\": \"paid\",\n  \"amount\": {\n    \"z\": 1,\n    \"a\": 2\n  }\n}"
+            )
+        );
+        assert!(pretty_json(b"{} trailing").is_err());
+        assert!(pretty_json(b"not json").is_err());
     }
 
     #[test]
