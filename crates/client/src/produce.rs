@@ -155,7 +155,9 @@ impl Producer {
     /// Read, check and encode the next batch while up to [`PRODUCE_DEPTH`] earlier ones are on
     /// the wire; settle batches strictly in order.
     async fn drive<S: Stream<Item = Record> + Send + 'static>(&self, records: S) -> Result<()> {
-        let mut records = std::pin::pin!(records);
+        // Fused: a batch cut by the end of the input is followed by one more read, and a
+        // stream polled after its end may panic (`unfold` does).
+        let mut records = std::pin::pin!(records.fuse());
         let mut prev: Option<u64> = None;
         let mut inflight: VecDeque<Inflight> = VecDeque::with_capacity(PRODUCE_DEPTH);
         loop {

@@ -6,7 +6,8 @@ mod common;
 use common::{Harness, WAIT, collect_seqs, produce, records};
 use futures::StreamExt;
 use skope_client::{
-    Consume, ConsumeSegment, ConsumeSpace, ErrorKind, LexKey, MetricsRecorder, Operation, Record,
+    Consume, ConsumeSegment, ConsumeSpace, ErrorKind, LexKey, MetricsRecorder, Operation,
+    PRODUCE_SPLIT, Record,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -288,6 +289,24 @@ async fn produce_splits_large_inputs_and_lands_them_in_order() {
         next += 1;
     }
     assert_eq!(next, N + 1);
+    c.close().await;
+}
+
+#[tokio::test]
+async fn produce_reads_a_stream_no_further_than_its_end() {
+    // `unfold` panics when polled after its end: an input ending inside a batch must all land.
+    let h = Harness::new();
+    let c = h.client();
+    const N: u64 = PRODUCE_SPLIT as u64 + 10;
+    let records = futures::stream::unfold(1u64, |i| async move {
+        (i <= N).then(|| (Record::new(i, format!("payload-{i}").into_bytes()), i + 1))
+    });
+    let statuses: Vec<_> = c.produce(h.store, "sp", "unfold", records).collect().await;
+    assert!(statuses.iter().all(Result::is_ok), "{statuses:?}");
+    assert_eq!(
+        statuses.last().and_then(|s| s.as_ref().ok()).map(|s| s.last_sequence),
+        Some(N)
+    );
     c.close().await;
 }
 
