@@ -26,6 +26,7 @@ use crate::mux::encode_data;
 use futures::{Stream, StreamExt};
 use skope_proto::{MAX_PAYLOAD_BYTES, Message, Produce, Record, SegmentStatus, Uuid, encode_bare};
 use std::collections::VecDeque;
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -48,6 +49,8 @@ pub const PRODUCE_LINGER: Duration = Duration::from_millis(50);
 pub struct StatusStream {
     rx: mpsc::Receiver<Result<SegmentStatus>>,
     task: tokio::task::JoinHandle<()>,
+    /// The end was reported (after a failed task, as an error).
+    ended: bool,
 }
 
 impl std::fmt::Debug for StatusStream {
@@ -59,7 +62,29 @@ impl std::fmt::Debug for StatusStream {
 impl Stream for StatusStream {
     type Item = Result<SegmentStatus>;
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(None) => {}
+            other => return other,
+        }
+        // The producer is gone: a quiet end only if it finished; a panic must not read as
+        // "everything landed".
+        let joined = std::pin::Pin::new(&mut self.task).poll(cx);
+        match joined {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(r) => {
+                self.ended = true;
+                match r {
+                    Err(e) if e.is_panic() => Poll::Ready(Some(Err(Error::new(
+                        ErrorKind::Closed,
+                        "produce failed: the producer task panicked",
+                    )))),
+                    _ => Poll::Ready(None),
+                }
+            }
+        }
     }
 }
 
@@ -415,7 +440,11 @@ impl Client {
             out,
         };
         let task = tokio::spawn(producer.run(records));
-        StatusStream { rx, task }
+        StatusStream {
+            rx,
+            task,
+            ended: false,
+        }
     }
 }
 

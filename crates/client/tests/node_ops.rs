@@ -304,8 +304,32 @@ async fn produce_reads_a_stream_no_further_than_its_end() {
     let statuses: Vec<_> = c.produce(h.store, "sp", "unfold", records).collect().await;
     assert!(statuses.iter().all(Result::is_ok), "{statuses:?}");
     assert_eq!(
-        statuses.last().and_then(|s| s.as_ref().ok()).map(|s| s.last_sequence),
+        statuses
+            .last()
+            .and_then(|s| s.as_ref().ok())
+            .map(|s| s.last_sequence),
         Some(N)
+    );
+    c.close().await;
+}
+
+#[tokio::test]
+async fn a_producer_that_panics_ends_with_an_error_not_a_quiet_end() {
+    let h = Harness::new();
+    let c = h.client();
+    let mut n = 0u64;
+    let records = futures::stream::poll_fn(move |_| {
+        n += 1;
+        assert!(n <= 3, "input source failed");
+        std::task::Poll::Ready(Some(Record::new(n, b"x".to_vec())))
+    });
+    let statuses: Vec<_> = c.produce(h.store, "sp", "panics", records).collect().await;
+    let last = statuses
+        .last()
+        .map(|s| s.as_ref().map_err(ToString::to_string));
+    assert_eq!(
+        last,
+        Some(Err("produce failed: the producer task panicked".to_owned()))
     );
     c.close().await;
 }
