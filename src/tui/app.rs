@@ -6,6 +6,7 @@
 
 use super::TuiOptions;
 use super::event::{ClientEvent, Event};
+use super::frame_stats::FrameStats;
 use super::panels::SubRow;
 use super::scrollback;
 use super::state::{AppState, Effect, OlderRequest, StateOptions, StreamRequest};
@@ -79,15 +80,19 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
                 sources: opts.stores.clone(),
                 lease_tasks: Vec::new(),
             };
+            let mut stats = FrameStats::from_env();
             let r = event_loop(
                 &mut guard.terminal,
                 &mut guard.task_panics,
                 &mut state,
                 &mut tasks,
-                reports,
-                batches,
+                (reports, batches),
+                &mut stats,
             )
             .await;
+            if let Some(Err(e)) = stats.map(|s| s.write(&state)) {
+                tracing::warn!(error = %e, "cannot write the frame stats");
+            }
             tasks.shutdown();
             drop(guard);
             // Leases held are released before the client closes.
@@ -105,8 +110,8 @@ async fn event_loop(
     task_panics: &mut TaskPanics,
     state: &mut AppState,
     tasks: &mut Tasks,
-    mut reports: mpsc::Receiver<Event>,
-    mut batches: mpsc::Receiver<Event>,
+    (mut reports, mut batches): (mpsc::Receiver<Event>, mpsc::Receiver<Event>),
+    stats: &mut Option<FrameStats>,
 ) -> Result<()> {
     let size = terminal.size()?;
     state.size = (size.width, size.height);
@@ -122,7 +127,11 @@ async fn event_loop(
     let mut last_draw: Option<Instant> = None;
     loop {
         if dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
+            let started = Instant::now();
             terminal.draw(|f| ui::render(state, f))?;
+            if let Some(s) = stats.as_mut() {
+                s.drawn(started);
+            }
             last_draw = Some(Instant::now());
             dirty = false;
         }
@@ -142,6 +151,9 @@ async fn event_loop(
             Some(ev) = batches.recv() => ev,
             _ = tick.tick(), if state.needs_tick() => Event::Tick,
         };
+        if let (Some(s), Event::Term(crossterm::event::Event::Key(_))) = (stats.as_mut(), &event) {
+            s.key();
+        }
         apply(state, tasks, event);
         let started = Instant::now();
         while started.elapsed() < DRAIN_BUDGET && !state.quit {

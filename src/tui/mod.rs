@@ -11,6 +11,7 @@ pub mod action;
 pub mod app;
 pub mod event;
 pub mod filter;
+pub mod frame_stats;
 pub mod keymap;
 pub mod panels;
 pub mod publish;
