@@ -1,6 +1,6 @@
 //! The loop: `select! { terminal input, client reports, tick }` → apply the event → drain what
 //! else is ready (within a budget) → draw once if something changed, at most one frame per
-//! [`FRAME`]. Effects run here as client tasks that report back through bounded channels; the
+//! [`FRAME`] (a key's frame is drawn at once, before the queue is drained). Effects run here as client tasks that report back through bounded channels; the
 //! entry reader blocks on its channel when the UI is behind (backpressure reaches the server),
 //! so memory stays bounded and the UI never blocks the runtime.
 
@@ -125,15 +125,23 @@ async fn event_loop(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
     let mut last_draw: Option<Instant> = None;
+    // Input was applied: its frame is drawn at once, past the frame cap.
+    let mut urgent = false;
     loop {
-        if dirty && last_draw.is_none_or(|t| t.elapsed() >= FRAME) {
-            let started = Instant::now();
-            terminal.draw(|f| ui::render(state, f))?;
-            if let Some(s) = stats.as_mut() {
-                s.drawn(started);
+        if dirty && (urgent || last_draw.is_none_or(|t| t.elapsed() >= FRAME)) {
+            let mark = stats.as_ref().map(|_| FrameStats::mark());
+            let mut render = Duration::ZERO;
+            terminal.draw(|f| {
+                let t = Instant::now();
+                ui::render(state, f);
+                render = t.elapsed();
+            })?;
+            if let (Some(s), Some(mark)) = (stats.as_mut(), mark) {
+                s.drawn(mark, render);
             }
             last_draw = Some(Instant::now());
             dirty = false;
+            urgent = false;
         }
         let next_frame =
             tokio::time::Instant::from_std(last_draw.map_or_else(Instant::now, |t| t + FRAME));
@@ -154,9 +162,12 @@ async fn event_loop(
         if let (Some(s), Event::Term(crossterm::event::Event::Key(_))) = (stats.as_mut(), &event) {
             s.key();
         }
+        // Keys, clicks, wheel and resizes come at human speed: each gets its frame right away,
+        // without first draining the entries queued meanwhile. (Mouse motion does not.)
+        urgent |= matches!(&event, Event::Term(e) if !is_motion(e));
         apply(state, tasks, event);
         let started = Instant::now();
-        while started.elapsed() < DRAIN_BUDGET && !state.quit {
+        while !urgent && started.elapsed() < DRAIN_BUDGET && !state.quit {
             // Input is not drained here: polling crossterm's `EventStream` with a no-op waker
             // (`now_or_never`) hands its wake-up thread that waker, and the next key then never
             // wakes the loop on an idle screen. Keys come through the `select!` only.
@@ -174,6 +185,11 @@ async fn event_loop(
         }
         dirty = true;
     }
+}
+
+fn is_motion(e: &crossterm::event::Event) -> bool {
+    use crossterm::event::{Event as E, MouseEventKind as M};
+    matches!(e, E::Mouse(m) if matches!(m.kind, M::Moved | M::Drag(_)))
 }
 
 fn apply(state: &mut AppState, tasks: &mut Tasks, event: Event) {

@@ -1,7 +1,8 @@
 //! Opt-in frame timing for benchmarks (`benches/tui_tail.rs`): with `SKOPE_FRAME_STATS=FILE`
-//! the loop records how long each `terminal.draw` takes and how long after a key its frame was
-//! drawn, and on quit writes one JSON summary to FILE. Off, it costs one `Option` check per
-//! frame and per key.
+//! the loop records how long each `terminal.draw` takes (wall time; the thread's CPU time, which
+//! load on the machine does not inflate; and the part spent building the frame, the rest being
+//! the diff and the write to the terminal), how long after a key its frame was drawn, and on
+//! quit writes one JSON summary to FILE. Off, it costs one `Option` check per frame and per key.
 //!
 //! Durations go into fixed histograms (10 µs buckets up to 1 s, plus the exact maximum), so a
 //! long session does not grow memory.
@@ -86,6 +87,10 @@ struct Report {
     seconds: f64,
     /// `terminal.draw` durations (building the frame, diffing it, writing it out).
     draw: Summary,
+    /// The drawing thread's CPU time per draw.
+    draw_cpu: Summary,
+    /// Building the frame (`ui::render`) per draw.
+    render: Summary,
     /// From a key event taken off the queue to the end of the next draw.
     key_to_frame: Summary,
     size: (u16, u16),
@@ -94,11 +99,26 @@ struct Report {
     last_sequence: Option<u64>,
 }
 
+/// When a draw started.
+#[derive(Clone, Copy)]
+pub struct Mark {
+    wall: Instant,
+    cpu: Duration,
+}
+
+/// CPU time of the calling thread.
+fn thread_cpu() -> Duration {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID)
+        .map_or(Duration::ZERO, Duration::from)
+}
+
 /// The figures being collected.
 pub struct FrameStats {
     path: PathBuf,
     started: Instant,
     draws: Histogram,
+    draws_cpu: Histogram,
+    renders: Histogram,
     keys: Histogram,
     /// A key whose frame has not been drawn yet.
     key_at: Option<Instant>,
@@ -113,6 +133,8 @@ impl FrameStats {
             path: path.into(),
             started: Instant::now(),
             draws: Histogram::new(),
+            draws_cpu: Histogram::new(),
+            renders: Histogram::new(),
             keys: Histogram::new(),
             key_at: None,
         })
@@ -123,10 +145,21 @@ impl FrameStats {
         self.key_at.get_or_insert_with(Instant::now);
     }
 
-    /// A draw that started at `started` just ended.
-    pub fn drawn(&mut self, started: Instant) {
+    /// Taken before a draw.
+    #[must_use]
+    pub fn mark() -> Mark {
+        Mark {
+            wall: Instant::now(),
+            cpu: thread_cpu(),
+        }
+    }
+
+    /// The draw started at `mark` just ended; building its frame took `render`.
+    pub fn drawn(&mut self, mark: Mark, render: Duration) {
         let now = Instant::now();
-        self.draws.record(now - started);
+        self.draws.record(now - mark.wall);
+        self.draws_cpu.record(thread_cpu().saturating_sub(mark.cpu));
+        self.renders.record(render);
         if let Some(k) = self.key_at.take() {
             self.keys.record(now - k);
         }
@@ -140,6 +173,8 @@ impl FrameStats {
         let report = Report {
             seconds: self.started.elapsed().as_secs_f64(),
             draw: self.draws.summary(),
+            draw_cpu: self.draws_cpu.summary(),
+            render: self.renders.summary(),
             key_to_frame: self.keys.summary(),
             size: state.size,
             entries_received: state.entries.received,
