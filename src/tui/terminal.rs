@@ -16,13 +16,18 @@ use crossterm::terminal::{
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use std::io::{self, Stdout};
+use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, Once, PoisonError};
 use std::thread::{self, ThreadId};
 use tokio::sync::mpsc;
 
-pub type Term = Terminal<CrosstermBackend<Stdout>>;
+/// A frame is written out whole on the flush that ends each draw: one write, where stdout's own
+/// 1 KiB line buffer made one per KiB (each waking the terminal on a half-drawn frame).
+pub type Term = Terminal<CrosstermBackend<BufWriter<Stdout>>>;
+
+/// Room for a full frame of a large, colourful screen.
+const FRAME_BYTES: usize = 256 * 1024;
 
 /// Owns the terminal while the TUI runs; dropping it restores the terminal.
 pub struct TerminalGuard {
@@ -109,7 +114,12 @@ impl TerminalGuard {
             Clear(ClearType::All),
             cursor::Hide
         )
-        .and_then(|()| Terminal::new(CrosstermBackend::new(io::stdout())));
+        .and_then(|()| {
+            Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+                FRAME_BYTES,
+                io::stdout(),
+            )))
+        });
         match setup {
             Ok(terminal) => Ok(TerminalGuard {
                 terminal,
@@ -125,6 +135,8 @@ impl TerminalGuard {
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
+        // What a failed draw left buffered goes to the alternate screen, not after it.
+        let _ = self.terminal.backend_mut().flush();
         restore();
     }
 }
