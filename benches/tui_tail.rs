@@ -438,7 +438,11 @@ async fn produce(
         #[allow(clippy::cast_possible_truncation)] // far below u64::MAX
         let due = first + (u128::from(rate) * elapsed.as_micros() / 1_000_000) as u64;
         while next < due {
-            if tx.send(Record::new(next, payload(next, size))).await.is_err() {
+            if tx
+                .send(Record::new(next, payload(next, size)))
+                .await
+                .is_err()
+            {
                 break;
             }
             next += 1;
@@ -507,7 +511,13 @@ fn main() -> Result<()> {
     let store: Uuid = STORE.parse()?;
 
     // The segment exists before the TUI opens it: sequence 1.
-    rt.block_on(client.publish(store, SPACE, SEGMENT, payload(1, o.payload), Default::default()))?;
+    rt.block_on(client.publish(
+        store,
+        SPACE,
+        SEGMENT,
+        payload(1, o.payload),
+        Default::default(),
+    ))?;
 
     let stats_file = dir.path().join("frame-stats.json");
     let mut args: Vec<String> = [
@@ -551,7 +561,8 @@ fn main() -> Result<()> {
         o.rate,
         o.secs,
         o.payload,
-        o.window.map_or_else(|| "default".to_owned(), |w| w.to_string()),
+        o.window
+            .map_or_else(|| "default".to_owned(), |w| w.to_string()),
         load_before
     );
 
@@ -637,9 +648,7 @@ fn main() -> Result<()> {
     let mut export_key_ms = None;
     if caught_up.is_some() {
         tui.press("e")?;
-        screen.wait_or_fail("the export prompt", |t| {
-            t.contains("export JSON lines to:")
-        })?;
+        screen.wait_or_fail("the export prompt", |t| t.contains("export JSON lines to:"))?;
         export_key_ms = tui
             .probe("\r", |t| t.contains("exporting "))?
             .map(|d| d.as_secs_f64() * 1000.0);

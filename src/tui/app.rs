@@ -31,6 +31,8 @@ pub const FRAME: Duration = Duration::from_millis(16);
 pub const TICK: Duration = Duration::from_secs(1);
 /// Client reports in flight (spaces, segments, statuses, connection).
 const REPORTS_CAPACITY: usize = 64;
+/// Terminal events in flight from the input task.
+const INPUT_CAPACITY: usize = 64;
 /// Entry batches in flight from the reader.
 const BATCHES_CAPACITY: usize = 8;
 /// Largest batch the reader sends.
@@ -120,7 +122,7 @@ async fn event_loop(
     let effects = state.start();
     tasks.run(effects);
 
-    let mut input = EventStream::new();
+    let mut input = spawn_input(tasks);
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut dirty = true;
@@ -149,7 +151,7 @@ async fn event_loop(
             biased;
             // A task panicked (tokio caught it): the app ends, the guard restores the terminal.
             p = task_panics.next() => return Err(color_eyre::eyre::eyre!(p)),
-            ev = input.next() => match ev {
+            ev = input.recv() => match ev {
                 Some(Ok(e)) => Event::Term(e),
                 Some(Err(e)) => return Err(e.into()),
                 None => return Ok(()),
@@ -168,9 +170,8 @@ async fn event_loop(
         apply(state, tasks, event);
         let started = Instant::now();
         while !urgent && started.elapsed() < DRAIN_BUDGET && !state.quit {
-            // Input is not drained here: polling crossterm's `EventStream` with a no-op waker
-            // (`now_or_never`) hands its wake-up thread that waker, and the next key then never
-            // wakes the loop on an idle screen. Keys come through the `select!` only.
+            // Input is not drained here: it comes through the `select!` (first), one event per
+            // turn, and gets its frame at once.
             let ev = if let Ok(e) = reports.try_recv() {
                 e
             } else if let Ok(e) = batches.try_recv() {
@@ -185,6 +186,23 @@ async fn event_loop(
         }
         dirty = true;
     }
+}
+
+/// Terminal input, read by its own task. Polled from the loop at every turn, crossterm's
+/// `EventStream` spins for its reader lock (held by its wake-up thread while it waits for
+/// input), yielding the loop's thread several times per turn; the task polls it only when
+/// woken, that is when input is there.
+fn spawn_input(tasks: &mut Tasks) -> mpsc::Receiver<std::io::Result<crossterm::event::Event>> {
+    let (tx, rx) = mpsc::channel(INPUT_CAPACITY);
+    tasks.others.push(tokio::spawn(async move {
+        let mut input = EventStream::new();
+        while let Some(ev) = input.next().await {
+            if tx.send(ev).await.is_err() {
+                return;
+            }
+        }
+    }));
+    rx
 }
 
 fn is_motion(e: &crossterm::event::Event) -> bool {

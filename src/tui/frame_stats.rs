@@ -68,7 +68,7 @@ impl Histogram {
             count: self.n,
             p50_ms: self.percentile_ms(50.0),
             p99_ms: self.percentile_ms(99.0),
-            max_ms: (self.n > 0).then(|| self.max.as_secs_f64() * 1000.0),
+            max_ms: (self.n > 0).then_some(self.max.as_secs_f64() * 1000.0),
         }
     }
 }
