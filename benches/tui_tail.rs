@@ -396,11 +396,31 @@ fn shown(text: &str) -> Option<(u64, u64)> {
         .flatten()
 }
 
+/// A JSON payload of about `size` bytes whose text differs from entry to entry (hex from a
+/// xorshift of the sequence), so every row on screen changes as the list scrolls.
 fn payload(seq: u64, size: usize) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut p = format!("{{\"n\":{seq},\"pad\":\"").into_bytes();
-    p.resize(size.saturating_sub(2).max(p.len()), b'x');
+    let mut x = seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    while p.len() < size.saturating_sub(2) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        p.push(HEX[usize::try_from(x & 15).unwrap_or(0)]);
+    }
     p.extend_from_slice(b"\"}");
     p
+}
+
+/// Involuntary context switches of a process's main thread so far (preempted, not waiting).
+fn preempted(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("nonvoluntary_ctxt_switches:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// Produce `rate`/s from sequence `first` for `secs`, paced every [`PACE`]. Returns the last
@@ -579,6 +599,7 @@ fn main() -> Result<()> {
     let server_pid = server.child.id();
     let started = Instant::now();
     let bytes0 = screen.bytes.load(Ordering::Relaxed);
+    let preempted0 = preempted(tui.pid).unwrap_or(0);
     let (tui_cpu0, server_cpu0, self_cpu0) = (
         cpu_secs(tui.pid, ticks).unwrap_or(0.0),
         cpu_secs(server_pid, ticks).unwrap_or(0.0),
@@ -626,6 +647,7 @@ fn main() -> Result<()> {
         cpu_secs(std::process::id(), ticks).unwrap_or(0.0) - self_cpu0,
     );
     let load_during = loadavg();
+    let preempted_n = preempted(tui.pid).unwrap_or(0) - preempted0;
     #[allow(clippy::cast_precision_loss)]
     let term_mb_per_sec = (screen.bytes.load(Ordering::Relaxed) - bytes0) as f64 / 1e6 / tail_secs;
     let produced = last - 1;
@@ -747,7 +769,7 @@ fn main() -> Result<()> {
         )
     };
     println!(
-        "draw at {}x{} ({} frames): {} ms (target p99 < {DRAW_P99_MS}) {}; its CPU time {} ms; building the frame {} ms",
+        "draw at {}x{} ({} frames): {} ms (target p99 < {DRAW_P99_MS}) {}; its CPU time {} ms; building the frame {} ms; the loop thread was preempted {preempted_n} times while tailing",
         o.cols,
         o.rows,
         draw["count"],
@@ -793,7 +815,7 @@ fn main() -> Result<()> {
         "key_to_frame_ms": { "p50": keys.pct(50.0), "p99": key_p99, "max": keys.max(),
             "probes": keys.0.len(), "timeouts": probe_timeouts },
         "key_to_frame_in_app_ms": in_app_key,
-        "draw_ms": draw, "draw_cpu_ms": stats["draw_cpu"], "render_ms": stats["render"],
+        "draw_ms": draw, "draw_cpu_ms": stats["draw_cpu"], "render_ms": stats["render"], "loop_thread_preempted": preempted_n,
         "rss_max_mb": rss_max,
         "cpu_pct_tailing": { "tui": tui_cpu / tail_secs * 100.0,
             "server": server_cpu / tail_secs * 100.0, "bench": self_cpu / tail_secs * 100.0 },
