@@ -55,10 +55,14 @@ struct Opts {
     window: Option<u64>,
     payload: usize,
     idle_secs: u64,
+    /// Niceness of `skope serve`: it stands in for a server on another machine, so by default
+    /// it yields the CPU to the TUI (0: compete as an equal).
+    server_nice: u64,
 }
 
 impl Opts {
-    /// `--secs N --rate N --cols N --rows N --window N --payload BYTES --idle-secs N`, or the
+    /// `--secs N --rate N --cols N --rows N --window N --payload BYTES --idle-secs N
+    /// --server-nice N`, or the
     /// same as `TUI_BENCH_SECS`… env vars. Cargo's own `--bench` is ignored.
     fn parse() -> Result<Self> {
         let mut o = Opts {
@@ -69,6 +73,7 @@ impl Opts {
             window: None,
             payload: 100,
             idle_secs: 10,
+            server_nice: 10,
         };
         let mut set = |name: &str, value: &str| -> Result<()> {
             let n: u64 = value
@@ -83,6 +88,7 @@ impl Opts {
                 "window" => o.window = Some(n.max(1)),
                 "payload" => o.payload = usize::try_from(n)?.max(16),
                 "idle-secs" => o.idle_secs = n,
+                "server-nice" => o.server_nice = n.min(19),
                 _ => bail!("unknown option --{name}"),
             }
             Ok(())
@@ -95,6 +101,7 @@ impl Opts {
             "window",
             "payload",
             "idle-secs",
+            "server-nice",
         ] {
             let var = format!("TUI_BENCH_{}", name.to_uppercase().replace('-', "_"));
             if let Ok(v) = std::env::var(&var) {
@@ -133,8 +140,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(data: &Path) -> Result<Self> {
-        let mut child = Command::new(bin())
+    fn start(data: &Path, nice: u64) -> Result<Self> {
+        // `nice` execs the server: the child's pid is the server's.
+        let mut child = Command::new("nice")
+            .arg("-n")
+            .arg(nice.to_string())
+            .arg(bin())
             .env("SKOPE_CONFIG", "/dev/null")
             .arg("--data-dir")
             .arg(data)
@@ -516,7 +527,7 @@ fn main() -> Result<()> {
     let ticks = clock_ticks();
     let load_before = loadavg();
     let dir = tempfile::tempdir()?;
-    let server = Server::start(&dir.path().join("server-data"))?;
+    let server = Server::start(&dir.path().join("server-data"), o.server_nice)?;
     let token = token()?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -807,7 +818,7 @@ fn main() -> Result<()> {
     println!("load: {load_before} before, {load_during} after tailing (2 cores)");
     let summary = json!({
         "bench": "tui_tail",
-        "cols": o.cols, "rows": o.rows, "secs": o.secs, "rate_target": o.rate,
+        "server_nice": o.server_nice, "cols": o.cols, "rows": o.rows, "secs": o.secs, "rate_target": o.rate,
         "payload_bytes": o.payload, "window": window,
         "produced": produced, "produce_rate": produce_rate,
         "tui_received": stats["entries_received"], "tui_received_rate": received_rate,
