@@ -1,7 +1,6 @@
 //! One logical channel as its handler sees it: ordered inbound payloads, an outbound sender
 //! that stops when the channel is killed, and the hand-back of unread frames at completion.
 
-use super::hub::SegmentTicket;
 use skope_proto::{Frame, StreamControl, Uuid};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -70,8 +69,6 @@ pub(crate) struct ChannelIo {
     /// Payloads read but not consumed (e.g. a second envelope seen by a read handler).
     pub unread: Vec<Inbound>,
     pub completions: mpsc::Sender<Completion>,
-    /// A produce's place in its segment's queue, taken when the muxer read the request.
-    pub ticket: Option<SegmentTicket>,
 }
 
 impl ChannelIo {

@@ -329,10 +329,10 @@ impl Muxer {
                 .await;
             return;
         }
-        if matches!(inbound, Inbound::Control(_)) {
+        let Inbound::Data(first) = inbound else {
             // Late close/error for a forgotten channel: no reply.
             return;
-        }
+        };
         let hub = match self.node.hub(store_id).await {
             Ok(h) => h,
             Err(e) => {
@@ -342,19 +342,16 @@ impl Muxer {
                 return;
             }
         };
-        // A produce queues for its segment now, in frame order (a spawned handler may run
-        // before one spawned earlier).
-        let ticket = match &inbound {
-            Inbound::Data(first) => match Message::decode(first) {
-                Ok(Message::Produce(p)) if !p.space.is_empty() && !p.segment.is_empty() => {
-                    Some(hub.segment_ticket(&p.space, &p.segment))
-                }
-                _ => None,
-            },
-            Inbound::Control(_) => None,
+        // The request is decoded here, once: a produce queues for its segment now, in frame
+        // order (a spawned handler may run before one spawned earlier).
+        let request = Message::decode(&first);
+        let ticket = match &request {
+            Ok(Message::Produce(p)) if !p.space.is_empty() && !p.segment.is_empty() => {
+                Some(hub.segment_ticket(&p.space, &p.segment))
+            }
+            _ => None,
         };
         let (tx, rx) = mpsc::channel(INGRESS_BACKLOG);
-        let _ = tx.try_send(inbound);
         let killed = CancellationToken::new();
         self.next_generation += 1;
         let io = ChannelIo {
@@ -366,7 +363,6 @@ impl Muxer {
             killed: killed.clone(),
             unread: Vec::new(),
             completions: self.completions_tx.clone(),
-            ticket,
         };
         self.channels.insert(
             channel_id,
@@ -376,7 +372,7 @@ impl Muxer {
                 generation: self.next_generation,
             },
         );
-        tokio::spawn(router::run(hub, io));
+        tokio::spawn(router::run(hub, io, request, ticket));
     }
 
     async fn on_completion(&mut self, c: Completion) {

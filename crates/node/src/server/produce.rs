@@ -3,7 +3,7 @@
 //! chunk is being read. One `SegmentStatus` per committed chunk, then `close`.
 
 use super::channel::{ChannelIo, Finish, Inbound};
-use super::hub::StoreHub;
+use super::hub::{SegmentTicket, StoreHub};
 use crate::storage::{Committed, ProduceError};
 use skope_proto::errors::text;
 use skope_proto::{Produce, Record, encode_bare};
@@ -17,14 +17,17 @@ const MAX_BUFFERED: usize = 5 * CHUNK_RECORDS;
 
 type CommitTask = JoinHandle<Result<Vec<Committed>, ProduceError>>;
 
-pub(crate) async fn run(hub: &Arc<StoreHub>, io: &mut ChannelIo, p: Produce) -> Finish {
-    if p.space.is_empty() || p.segment.is_empty() {
+/// `ticket`: the stream's place in the segment's queue, taken by the muxer for every produce
+/// with both names (so `None` means a name is missing).
+pub(crate) async fn run(
+    hub: &Arc<StoreHub>,
+    io: &mut ChannelIo,
+    p: Produce,
+    ticket: Option<SegmentTicket>,
+) -> Finish {
+    let Some(ticket) = ticket.filter(|_| !p.space.is_empty() && !p.segment.is_empty()) else {
         let _ = io.close_err(text::INVALID_PRODUCE_ARGS).await;
         return Finish::Forget;
-    }
-    let ticket = match io.ticket.take() {
-        Some(t) => t,
-        None => hub.segment_ticket(&p.space, &p.segment),
     };
     let _turn = ticket.wait().await;
     let store = hub.store.clone();

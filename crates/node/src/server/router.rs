@@ -1,24 +1,31 @@
 //! Dispatch of one channel on its request envelope (PROTOCOL §3.2, §8.1).
 
-use super::channel::{ChannelIo, Finish, Inbound};
-use super::hub::StoreHub;
+use super::channel::{ChannelIo, Finish};
+use super::hub::{SegmentTicket, StoreHub};
 use super::{leases, produce, reads, subs, workers};
-use skope_proto::Message;
 use skope_proto::errors::text;
+use skope_proto::{EnvelopeError, Message};
 use std::sync::Arc;
 
-/// Run the handler of a new channel: decode the first payload and serve the request.
-pub(crate) async fn run(hub: Arc<StoreHub>, mut io: ChannelIo) {
-    let finish = match io.rx.recv().await {
-        Some(Inbound::Data(first)) => serve(&hub, &mut io, &first).await,
-        // The muxer only opens channels with a data payload; anything else ends quietly.
-        _ => Finish::Forget,
-    };
+/// Run the handler of a new channel on its request (the first payload, decoded by the muxer;
+/// a produce comes with its place in the segment's queue).
+pub(crate) async fn run(
+    hub: Arc<StoreHub>,
+    mut io: ChannelIo,
+    request: Result<Message, EnvelopeError>,
+    ticket: Option<SegmentTicket>,
+) {
+    let finish = serve(&hub, &mut io, request, ticket).await;
     io.finish(finish).await;
 }
 
-async fn serve(hub: &Arc<StoreHub>, io: &mut ChannelIo, first: &[u8]) -> Finish {
-    let msg = match Message::decode(first) {
+async fn serve(
+    hub: &Arc<StoreHub>,
+    io: &mut ChannelIo,
+    request: Result<Message, EnvelopeError>,
+    ticket: Option<SegmentTicket>,
+) -> Finish {
+    let msg = match request {
         Ok(m) => m,
         Err(e) => {
             let _ = io.close_err(&e.to_string()).await;
@@ -27,7 +34,7 @@ async fn serve(hub: &Arc<StoreHub>, io: &mut ChannelIo, first: &[u8]) -> Finish 
     };
     tracing::trace!(channel = %io.channel_id, request = msg.name(), "request");
     match msg {
-        Message::Produce(p) => produce::run(hub, io, p).await,
+        Message::Produce(p) => produce::run(hub, io, p, ticket).await,
         Message::Peek(p) => reads::peek(hub, io, p).await,
         Message::ConsumeSegment(q) => reads::consume_segment(hub, io, q).await,
         Message::ConsumeSpace(q) => reads::consume_space(hub, io, q).await,
