@@ -9,12 +9,12 @@
 //! ```
 //! Spaces marked for a merged read (`m`) show a `✓`, and the title counts them.
 
-use super::{age, pane};
+use super::{age, pane, selectable_table};
 use crate::tui::state::{AppState, Focus, Level, Load, SPARK_SECONDS, SegmentRow};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Row, Table, TableState};
+use ratatui::widgets::{Cell, Row, Table};
 
 const BLOCKS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 
@@ -131,18 +131,14 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
             )
         }
     };
-    // The selection is drawn over the cells: its colours win over theirs (the accent). A
-    // placeholder row is never selected.
+    // A placeholder row is never selected.
     let sel = h.selected();
-    let mut selection = TableState::default()
-        .with_selected((sel < h.len()).then(|| sel.checked_sub(h.top)).flatten());
-    frame.render_stateful_widget(
-        table
-            .column_spacing(1)
-            .row_highlight_style(sel_style)
-            .block(block),
+    selectable_table(
+        frame,
         area,
-        &mut selection,
+        table.block(block),
+        (sel < h.len()).then(|| sel.checked_sub(h.top)).flatten(),
+        sel_style,
     );
 }
 

@@ -7,13 +7,13 @@
 //! └──────────────────────────────────────────────────────────────────────────────┘
 //! ```
 
-use super::pane;
+use super::{pane, selectable_table};
 use crate::tui::panels::LeaseState;
 use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
@@ -59,16 +59,11 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         Constraint::Fill(2),
     ];
     let header = Row::new(vec!["KEY", "TTL", "HOLDER", "STATE"]).style(t.header);
-    // The selection is drawn over the cells: its colours win over the state's.
-    let mut selection = TableState::default()
-        .with_selected((state.focus == Focus::Panel).then(|| state.lease_sel - top));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .column_spacing(1)
-            .row_highlight_style(t.selected)
-            .block(block),
+    selectable_table(
+        frame,
         area,
-        &mut selection,
+        Table::new(rows, widths).header(header).block(block),
+        (state.focus == Focus::Panel).then(|| state.lease_sel - top),
+        t.selected,
     );
 }

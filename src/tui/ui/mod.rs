@@ -144,6 +144,23 @@ pub fn highlight(state: &AppState, line: Line<'static>) -> Line<'static> {
     Line::from(out).style(line.style)
 }
 
+/// Draw `table` with the row `selected` (relative to the first row drawn) highlighted by
+/// `style`, which is drawn over the cells: its colours win over theirs.
+pub fn selectable_table(
+    frame: &mut Frame,
+    area: Rect,
+    table: ratatui::widgets::Table<'_>,
+    selected: Option<usize>,
+    style: Style,
+) {
+    let mut selection = ratatui::widgets::TableState::default().with_selected(selected);
+    frame.render_stateful_widget(
+        table.column_spacing(1).row_highlight_style(style),
+        area,
+        &mut selection,
+    );
+}
+
 /// "3s", "5m", "2h", "4d" (milliseconds; "now" under a second, "-" when unknown).
 #[must_use]
 pub fn age(ms: i64) -> String {

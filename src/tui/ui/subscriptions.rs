@@ -8,12 +8,12 @@
 //! └────────────────────────────────────────────────────────────────────────────────┘
 //! ```
 
-use super::{age, pane};
+use super::{age, pane, selectable_table};
 use crate::tui::state::{AppState, Focus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph, Row, Table, TableState};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
     let t = &state.theme;
@@ -79,16 +79,11 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         "ERROR",
     ])
     .style(t.header);
-    // The selection is drawn over the cells: its colours win over the state's.
-    let mut selection = TableState::default()
-        .with_selected((state.focus == Focus::Panel).then(|| state.sub_sel - top));
-    frame.render_stateful_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .column_spacing(1)
-            .row_highlight_style(t.selected)
-            .block(block),
+    selectable_table(
+        frame,
         area,
-        &mut selection,
+        Table::new(rows, widths).header(header).block(block),
+        (state.focus == Focus::Panel).then(|| state.sub_sel - top),
+        t.selected,
     );
 }
