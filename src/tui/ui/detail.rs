@@ -76,7 +76,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         ]),
     ];
     out.extend(
-        payload_lines(e, state.detail.format, t)
+        payload_lines_memo(e, state.detail.format, t)
             .into_iter()
             .map(|l| highlight(state, l)),
     );
@@ -123,6 +123,38 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         ]),
     ]);
     out
+}
+
+/// What the payload's lines depend on (the TRX id tells entries of different stores apart).
+type MemoKey = (String, String, u64, skope_client::Uuid, usize, PayloadFormat, Theme);
+
+thread_local! {
+    /// The selected payload's lines: formatted once, not on every frame and every detail key
+    /// (a payload may be megabytes).
+    static PAYLOAD_MEMO: std::cell::RefCell<Option<(MemoKey, Vec<Line<'static>>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+fn payload_lines_memo(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'static>> {
+    let key: MemoKey = (
+        e.space.clone(),
+        e.segment.clone(),
+        e.sequence,
+        e.trx.id,
+        e.payload_bytes().len(),
+        format,
+        *t,
+    );
+    PAYLOAD_MEMO.with_borrow_mut(|memo| {
+        if let Some((k, lines)) = memo.as_ref()
+            && *k == key
+        {
+            return lines.clone();
+        }
+        let lines = payload_lines(e, format, t);
+        *memo = Some((key, lines.clone()));
+        lines
+    })
 }
 
 fn payload_lines(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'static>> {
@@ -258,6 +290,28 @@ mod tests {
             "00000000  7b 22 69 64 22 3a 22 6f  72 64 65 72 73 2d 65 75  |{\"id\":\"orders-eu|"
         );
         assert!(l[1].to_string().starts_with("00000010  2d 31 22 7d"));
+    }
+
+    #[test]
+    fn payload_lines_are_formatted_once_per_entry_and_format() {
+        let t = Theme::default_theme();
+        let mut e = Entry {
+            sequence: 1,
+            payload: Some(br#"{"a":1}"#.to_vec()),
+            ..Entry::default()
+        };
+        let json = payload_lines_memo(&e, PayloadFormat::Json, &t);
+        assert_eq!(json, payload_lines(&e, PayloadFormat::Json, &t));
+        let hex = payload_lines_memo(&e, PayloadFormat::Hex, &t);
+        assert_eq!(hex, payload_lines(&e, PayloadFormat::Hex, &t));
+        assert_ne!(json, hex);
+        // Another entry is another key.
+        e.sequence = 2;
+        e.payload = Some(br#"{"b":2}"#.to_vec());
+        assert_eq!(
+            payload_lines_memo(&e, PayloadFormat::Json, &t),
+            payload_lines(&e, PayloadFormat::Json, &t)
+        );
     }
 
     #[test]
