@@ -21,9 +21,9 @@ use futures::StreamExt;
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use serde_json::{Value, json};
 use skope_client::{Client, Record, TokenSource, Uuid, WsConnector};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -129,73 +129,12 @@ impl Opts {
     }
 }
 
+#[path = "../tests/common/serve.rs"]
+mod serve;
+use serve::Serve;
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_skope")
-}
-
-/// `skope serve` on a free loopback port; killed on drop.
-struct Server {
-    child: std::process::Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(data: &Path, nice: u64) -> Result<Self> {
-        // `nice` execs the server: the child's pid is the server's.
-        let mut child = Command::new("nice")
-            .arg("-n")
-            .arg(nice.to_string())
-            .arg(bin())
-            .env("SKOPE_CONFIG", "/dev/null")
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .wrap_err("spawn skope serve")?;
-        let out = child.stdout.take().ok_or_else(|| eyre!("no stdout"))?;
-        // The first line is `{"listening":"HOST:PORT"}`; the pipe stays open while it runs.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(out).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            for _ in lines {}
-        });
-        let line = rx
-            .recv_timeout(STEP_TIMEOUT)
-            .wrap_err("serve printed no address")?;
-        let v: Value = serde_json::from_str(&line)?;
-        let addr = v["listening"]
-            .as_str()
-            .ok_or_else(|| eyre!("no address in {line}"))?
-            .to_owned();
-        Ok(Server { child, addr })
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn token() -> Result<String> {
-    let out = Command::new(bin())
-        .env("SKOPE_CONFIG", "/dev/null")
-        .args(["token", "--secret", SECRET])
-        .output()?;
-    if !out.status.success() {
-        bail!("skope token failed");
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// The TUI's screen as vt100 parses it; every chunk read wakes the waiters.
@@ -527,8 +466,8 @@ fn main() -> Result<()> {
     let ticks = clock_ticks();
     let load_before = loadavg();
     let dir = tempfile::tempdir()?;
-    let server = Server::start(&dir.path().join("server-data"), o.server_nice)?;
-    let token = token()?;
+    let server = Serve::start(&dir.path().join("server-data"), SECRET, o.server_nice);
+    let token = server.token();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{Tui, selected_sequence, timeout};
-use std::io::{BufRead, BufReader, Write};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::serve::Serve;
+use common::{Tui, selected_sequence};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 const SECRET: &str = "pty-secret";
 const STORE: &str = "00000000-0000-0000-0000-000000000001";
@@ -20,65 +20,8 @@ fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_skope")
 }
 
-/// `skope serve` on a free loopback port; killed on drop.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    fn start(data: &Path) -> Self {
-        let mut child = Command::new(bin())
-            .env("SKOPE_CONFIG", "/dev/null")
-            .arg("--data-dir")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--jwt-secret", SECRET])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn skope serve");
-        let out = child.stdout.take().expect("stdout");
-        // The first line is `{"listening":"HOST:PORT"}`; the pipe stays open while it runs.
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(out).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            for _ in lines {}
-        });
-        let line = rx
-            .recv_timeout(timeout())
-            .expect("serve printed its address");
-        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON");
-        let addr = v["listening"].as_str().expect("listening").to_owned();
-        Server { child, addr }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://{}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn token() -> String {
-    let out = Command::new(bin())
-        .env("SKOPE_CONFIG", "/dev/null")
-        .args(["token", "--secret", SECRET])
-        .output()
-        .expect("skope token");
-    assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
 /// Run a CLI command against the server; it must succeed.
-fn cli(server: &Server, token: &str, args: &[&str], stdin: Option<&str>) {
+fn cli(server: &Serve, token: &str, args: &[&str], stdin: Option<&str>) {
     let mut child = Command::new(bin())
         .env("SKOPE_CONFIG", "/dev/null")
         .args(["--url", &server.url(), "--token", token, "--store", STORE])
@@ -101,7 +44,7 @@ fn cli(server: &Server, token: &str, args: &[&str], stdin: Option<&str>) {
     );
 }
 
-fn publish(server: &Server, token: &str, payload: &str) {
+fn publish(server: &Serve, token: &str, payload: &str) {
     cli(server, token, &["publish", "orders", "o-1", payload], None);
 }
 
@@ -119,8 +62,8 @@ fn wait_selected(tui: &Tui, n: u64) {
 #[test]
 fn tui_against_skope_serve() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Server::start(&dir.path().join("server-data"));
-    let token = token();
+    let server = Serve::start(&dir.path().join("server-data"), SECRET, 0);
+    let token = server.token();
 
     // Seed: orders/o-1 with 200 entries (JSON lines through produce), payments/p-1 with two.
     let lines: String = (1..=SEEDED)

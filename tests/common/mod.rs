@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test crate uses its own part
 
+pub mod serve;
+
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 use std::ffi::OsStr;
 use std::io::{Read, Write};

@@ -126,7 +126,15 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
 }
 
 /// What the payload's lines depend on (the TRX id tells entries of different stores apart).
-type MemoKey = (String, String, u64, skope_client::Uuid, usize, PayloadFormat, Theme);
+type MemoKey = (
+    String,
+    String,
+    u64,
+    skope_client::Uuid,
+    usize,
+    PayloadFormat,
+    Theme,
+);
 
 thread_local! {
     /// The selected payload's lines: formatted once, not on every frame and every detail key
