@@ -12,12 +12,13 @@ fn last_sequence(text: &str) -> Option<u64> {
     selected_sequence(text, "orders/eu-1")
 }
 
-#[test]
-fn demo_tail_pause_quit() {
+/// `skope demo` in a pty on a fresh data dir (`<temp>/data`), logging to a file: (temp dir,
+/// log, the TUI).
+fn demo() -> (tempfile::TempDir, std::path::PathBuf, Tui) {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let log = dir.path().join("skope.log");
-    let mut tui = Tui::start(
+    let tui = Tui::start(
         [
             "demo".as_ref(),
             "--data-dir".as_ref(),
@@ -27,6 +28,12 @@ fn demo_tail_pause_quit() {
         ],
         dir.path(),
     );
+    (dir, log, tui)
+}
+
+#[test]
+fn demo_tail_pause_quit() {
+    let (dir, _log, mut tui) = demo();
     let screen = tui.screen.clone();
     let mut press = |k: &str| tui.press(k);
 
@@ -173,19 +180,7 @@ fn demo_tail_pause_quit() {
 #[cfg(debug_assertions)]
 #[test]
 fn a_panic_in_a_task_ends_the_app_with_one_line() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    let log = dir.path().join("skope.log");
-    let mut tui = Tui::start(
-        [
-            "demo".as_ref(),
-            "--data-dir".as_ref(),
-            data.as_os_str(),
-            "--log-file".as_ref(),
-            log.as_os_str(),
-        ],
-        dir.path(),
-    );
+    let (_dir, log, mut tui) = demo();
     let screen = tui.screen.clone();
     screen.wait_text("payments");
     assert!(screen.alternate());
