@@ -1,6 +1,8 @@
 //! `cargo bench --bench tui_tail [-- --secs 60 --rate 100000 --cols 200 --rows 50]`: the TUI
 //! tailing a fast segment, end to end, against the performance requirement:
 //!
+//! - the server, the producer and the terminal emulator stand in for other machines: they yield
+//!   the CPU to the TUI (`--load-nice N`, default 10, 0: as equals; see `stand_aside`);
 //! - a real `skope serve` on a loopback port, and the real TUI (`skope --url … --token …`) in a
 //!   pseudo-terminal of COLS×ROWS, its screen parsed with vt100, tailing `bench/tail`;
 //! - this process produces RATE entries/s for SECS seconds with the client library (batches
@@ -55,14 +57,15 @@ struct Opts {
     window: Option<u64>,
     payload: usize,
     idle_secs: u64,
-    /// Niceness of `skope serve`: it stands in for a server on another machine, so by default
-    /// it yields the CPU to the TUI (0: compete as an equal).
-    server_nice: u64,
+    /// Niceness of everything that stands in for other machines: this process (the producer,
+    /// the terminal emulator) and the `skope serve` it starts. By default they yield the CPU to
+    /// the TUI, as if they ran elsewhere (0: compete as equals). See [`stand_aside`].
+    load_nice: u64,
 }
 
 impl Opts {
     /// `--secs N --rate N --cols N --rows N --window N --payload BYTES --idle-secs N
-    /// --server-nice N`, or the
+    /// --load-nice N`, or the
     /// same as `TUI_BENCH_SECS`… env vars. Cargo's own `--bench` is ignored.
     fn parse() -> Result<Self> {
         let mut o = Opts {
@@ -73,7 +76,7 @@ impl Opts {
             window: None,
             payload: 100,
             idle_secs: 10,
-            server_nice: 10,
+            load_nice: 10,
         };
         let mut set = |name: &str, value: &str| -> Result<()> {
             let n: u64 = value
@@ -88,7 +91,7 @@ impl Opts {
                 "window" => o.window = Some(n.max(1)),
                 "payload" => o.payload = usize::try_from(n)?.max(16),
                 "idle-secs" => o.idle_secs = n,
-                "server-nice" => o.server_nice = n.min(19),
+                "load-nice" => o.load_nice = n.min(19),
                 _ => bail!("unknown option --{name}"),
             }
             Ok(())
@@ -101,7 +104,7 @@ impl Opts {
             "window",
             "payload",
             "idle-secs",
-            "server-nice",
+            "load-nice",
         ] {
             let var = format!("TUI_BENCH_{}", name.to_uppercase().replace('-', "_"));
             if let Ok(v) = std::env::var(&var) {
@@ -229,7 +232,10 @@ impl Tui {
             .try_clone_reader()
             .map_err(|e| eyre!("reader: {e}"))?;
         let feed = Arc::clone(&screen);
+        let nice = o.load_nice;
         std::thread::spawn(move || {
+            // The terminal emulator stands in for the operator's own machine.
+            nice_this_thread(nice);
             let mut buf = vec![0u8; 1 << 16];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
@@ -455,6 +461,47 @@ fn fmt(v: Option<f64>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| format!("{v:.2}"))
 }
 
+/// Make this process and its children, but the TUI, stand in for other machines: they yield
+/// the CPU to the TUI, as they would if the server, the producer and the terminal ran
+/// elsewhere. Linux groups each session's processes (autogroup) and shares the CPU between
+/// groups before niceness counts: the TUI runs in a session of its own (its pty), so this
+/// process moves into a new session and sets that group's niceness to `nice`. (Where there is
+/// no autogroup, the server is started at `nice` and this process's threads but the one that
+/// starts the TUI lower themselves, [`nice_this_thread`].) Returns whether the group's niceness
+/// was set.
+///
+/// Out of the terminal's session, Ctrl-C reaches cargo only: when the parent dies this process
+/// gets SIGTERM, and [`kill_group_on_sigterm`] takes `skope serve` along.
+fn stand_aside(nice: u64) -> Result<bool> {
+    // Fails when already a group leader (run by hand from a shell): the group is the shell's.
+    let own_session = nix::unistd::setsid().is_ok();
+    nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)?;
+    Ok(own_session && std::fs::write("/proc/self/autogroup", nice.to_string()).is_ok())
+}
+
+/// Lower the calling thread to `nice` (per thread on Linux).
+fn nice_this_thread(nice: u64) {
+    let tid = Some(rustix::thread::gettid());
+    let _ = rustix::process::setpriority_process(tid, i32::try_from(nice).unwrap_or(19));
+}
+
+/// On SIGTERM (the parent died) or SIGINT, kill this process group: this process and the
+/// `skope serve` it started (the TUI, in its own session, sees its pty close).
+fn kill_group_on_sigterm(rt: &tokio::runtime::Runtime) -> Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let _rt = rt.enter();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    rt.spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        let _ = nix::sys::signal::killpg(nix::unistd::getpgrp(), nix::sys::signal::Signal::SIGKILL);
+    });
+    Ok(())
+}
+
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "MISSED" }
 }
@@ -463,15 +510,19 @@ fn verdict(ok: bool) -> &'static str {
 fn main() -> Result<()> {
     color_eyre::install()?;
     let o = Opts::parse()?;
+    let aside = stand_aside(o.load_nice)?;
     let ticks = clock_ticks();
     let load_before = loadavg();
     let dir = tempfile::tempdir()?;
-    let server = Serve::start(&dir.path().join("server-data"), SECRET, o.server_nice);
+    let server = Serve::start(&dir.path().join("server-data"), SECRET, o.load_nice);
     let token = server.token();
+    let load_nice = o.load_nice;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
+        .on_thread_start(move || nice_this_thread(load_nice))
         .build()?;
+    kill_group_on_sigterm(&rt)?;
     // The client's connection actor runs on this runtime.
     let _rt = rt.enter();
     let connector = WsConnector::builder(server.url())
@@ -525,7 +576,7 @@ fn main() -> Result<()> {
     })?;
 
     eprintln!(
-        "tui_tail: {}x{} · {} entries/s for {} s · {} B payloads · window {} · load {}",
+        "tui_tail: {}x{} · {} entries/s for {} s · {} B payloads · window {} · server, producer and terminal at nice {}{} · load {}",
         o.cols,
         o.rows,
         o.rate,
@@ -533,6 +584,12 @@ fn main() -> Result<()> {
         o.payload,
         o.window
             .map_or_else(|| "default".to_owned(), |w| w.to_string()),
+        o.load_nice,
+        if aside {
+            " (a session of their own)"
+        } else {
+            " (no session of their own)"
+        },
         load_before
     );
 
@@ -757,7 +814,7 @@ fn main() -> Result<()> {
     println!("load: {load_before} before, {load_during} after tailing (2 cores)");
     let summary = json!({
         "bench": "tui_tail",
-        "server_nice": o.server_nice, "cols": o.cols, "rows": o.rows, "secs": o.secs, "rate_target": o.rate,
+        "load_nice": o.load_nice, "load_nice_autogroup": aside, "cols": o.cols, "rows": o.rows, "secs": o.secs, "rate_target": o.rate,
         "payload_bytes": o.payload, "window": window,
         "produced": produced, "produce_rate": produce_rate,
         "tui_received": stats["entries_received"], "tui_received_rate": received_rate,

@@ -12,9 +12,16 @@ fn main() -> ExitCode {
     // A one-shot CLI command runs its client on one thread: no cross-thread wakeups per frame,
     // and a server on the same machine keeps a core. The TUI, the demo and serve use both.
     let one_shot = !matches!(cli.command, None | Some(Command::Demo | Command::Serve(_)));
+    let tui = matches!(cli.command, None | Some(Command::Demo));
     let runtime = if one_shot {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
+            .build()
+    } else if tui {
+        // The loop draws on this thread; the workers that read entries yield to it.
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .on_thread_start(skope::tui::priority::lower_this_thread)
             .build()
     } else {
         tokio::runtime::Runtime::new()

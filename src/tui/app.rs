@@ -214,6 +214,11 @@ fn apply(state: &mut AppState, tasks: &mut Tasks, event: Event) {
     state.now_ms = now_ms();
     let effects = state.handle(event);
     tasks.run(effects);
+    let evicted = std::mem::take(&mut state.entries.evicted);
+    if !evicted.is_empty() {
+        // Freed on a worker: the loop's thread is kept for drawing.
+        tokio::spawn(async move { drop(evicted) });
+    }
 }
 
 /// Status updates parked by the subscription handler until the forwarder takes them: the

@@ -5,6 +5,7 @@
 //! - [`app`]: the loop (select → drain → update → draw once if dirty, frame cap) and the client
 //!   tasks that run effects and report back through bounded channels.
 //! - [`scrollback`]: reading the page before the entry window (scrolling back past it).
+//! - [`priority`]: the runtime's workers yield to the loop's thread, which draws.
 //! - [`ui`]: pure rendering, one file per region; [`theme`]; [`terminal`]: init/restore.
 
 pub mod action;
@@ -14,6 +15,7 @@ pub mod filter;
 pub mod frame_stats;
 pub mod keymap;
 pub mod panels;
+pub mod priority;
 pub mod publish;
 pub mod scrollback;
 pub mod state;

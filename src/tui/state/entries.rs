@@ -174,6 +174,9 @@ pub struct Entries {
     pub error: Option<String>,
     /// The `/` filter: only matching entries are rows.
     pub filter: Option<ActiveFilter>,
+    /// Entries the window let go since the loop last took them: the loop frees them off its
+    /// thread (freeing 100k entries/s was a third of its work while tailing).
+    pub evicted: Vec<Entry>,
 }
 
 /// A filter applied to the entry list.
@@ -210,6 +213,7 @@ impl Entries {
             detached: false,
             error: None,
             filter: None,
+            evicted: Vec::new(),
         }
     }
 
@@ -344,7 +348,7 @@ impl Entries {
         let over = self.ring.len().saturating_sub(self.cap);
         if over > 0 {
             self.start_reached = false;
-            self.ring.drain(..over);
+            self.evicted.extend(self.ring.drain(..over));
             self.base += over as u64;
             let base = self.base;
             if let Some(f) = &mut self.filter {

@@ -71,6 +71,9 @@ fn the_window_is_bounded() {
     assert_eq!(s.entries.base, 150);
     assert_eq!(s.entries.received, 250);
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(250));
+    // What the window let go waits for the loop to free it elsewhere, oldest first.
+    let evicted: Vec<u64> = s.entries.evicted.iter().map(|e| e.sequence).collect();
+    assert_eq!(evicted, (1..=150).collect::<Vec<_>>());
     s.update(Action::Top);
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(151));
     assert!(s.entries.top >= s.entries.base);
