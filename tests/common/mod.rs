@@ -119,8 +119,26 @@ pub struct Tui {
 }
 
 impl Tui {
-    /// Start `skope ARGS` in `cwd` (no colours, xterm).
+    /// Start `skope ARGS` in `cwd` (no colours, xterm, no config file).
     pub fn start<I, S>(args: I, cwd: &Path) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let none = OsStr::new("/dev/null");
+        Self::start_with(
+            args,
+            cwd,
+            &[
+                ("SKOPE_CONFIG", Some(none)),
+                ("NO_COLOR", Some(OsStr::new("1"))),
+            ],
+        )
+    }
+
+    /// Start `skope ARGS` in `cwd` with xterm's `TERM` and `env` over this process's
+    /// environment: `Some` sets a variable, `None` removes it.
+    pub fn start_with<I, S>(args: I, cwd: &Path, env: &[(&str, Option<&OsStr>)]) -> Self
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -134,12 +152,16 @@ impl Tui {
             })
             .expect("pty");
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_skope"));
-        cmd.env("SKOPE_CONFIG", "/dev/null");
         for a in args {
             cmd.arg(a);
         }
-        cmd.env("NO_COLOR", "1");
         cmd.env("TERM", "xterm-256color");
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            }
+        }
         cmd.cwd(cwd);
         let child = pty.slave.spawn_command(cmd).expect("spawn skope");
         drop(pty.slave);
