@@ -2,6 +2,12 @@ use clap::Parser;
 use skope::cli::Command;
 use std::process::ExitCode;
 
+/// Entries are allocated on one thread and freed on another, 100k a second when
+/// tailing fast: with glibc's allocator a fifth of the TUI's CPU was malloc and free. mimalloc:
+/// TUI 49–51 % → 38–42 % of a core, `skope serve` 64 → 55–61 % (RSS 58 → 75 MB, bounded).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let _ = color_eyre::install();
     let cli = skope::cli::Cli::parse();
