@@ -43,14 +43,7 @@ fn entries_follow_until_scrolled_up_and_bottom_follows_again() {
     s.update(Action::Up);
     assert!(!s.entries.follow);
     assert_eq!(s.entries.selected, 8);
-    let generation = s.entries.generation;
-    client(
-        &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![entry("orders", "eu-1", 11)],
-        },
-    );
+    receive(&mut s, vec![entry("orders", "eu-1", 11)]);
     assert_eq!(s.entries.selected, 8, "scrolled up: the selection stays");
     s.update(Action::Top);
     assert_eq!(s.entries.selected, 0);
@@ -112,15 +105,8 @@ fn pause_drops_the_read_and_resume_continues_from_the_cursor() {
 fn a_space_resumes_from_its_offset() {
     let mut s = watching();
     s.update(Action::Open); // row 0: the space
-    let generation = s.entries.generation;
     let last = entry("orders", "eu-2", 3);
-    client(
-        &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![entry("orders", "eu-1", 9), last.clone()],
-        },
-    );
+    receive(&mut s, vec![entry("orders", "eu-1", 9), last.clone()]);
     s.update(Action::TogglePause);
     let fx = s.update(Action::TogglePause);
     let Effect::OpenStream {

@@ -5,14 +5,13 @@ use super::*;
 #[test]
 fn filter_prompt_filters_rows_and_counts() {
     let mut s = tailing(0);
-    let generation = s.entries.generation;
     let batch = (1..=10)
         .map(|i| {
             let status = if i % 3 == 0 { "paid" } else { "created" };
             entry_with(i, &format!(r#"{{"n":{i},"status":"{status}"}}"#))
         })
         .collect();
-    client(&mut s, ClientEvent::Entries { generation, batch });
+    receive(&mut s, batch);
     key(&mut s, KeyCode::Char('/'));
     assert_eq!(s.overlay, Overlay::Filter);
     typed(&mut s, "paid");
@@ -31,15 +30,12 @@ fn filter_prompt_filters_rows_and_counts() {
     s.update(Action::Top);
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(3));
     // New arrivals are filtered too.
-    client(
+    receive(
         &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![
-                entry_with(11, r#"{"status":"paid"}"#),
-                entry_with(12, r#"{"status":"x"}"#),
-            ],
-        },
+        vec![
+            entry_with(11, r#"{"status":"paid"}"#),
+            entry_with(12, r#"{"status":"x"}"#),
+        ],
     );
     assert_eq!(s.entries.visible_len(), 4);
     s.update(Action::Bottom);
@@ -57,11 +53,10 @@ fn filter_prompt_filters_rows_and_counts() {
 #[test]
 fn filter_kinds_and_errors() {
     let mut s = tailing(0);
-    let generation = s.entries.generation;
     let batch = (1..=6)
         .map(|i| entry_with(i, &format!(r#"{{"a":{{"n":{i}}}}}"#)))
         .collect();
-    client(&mut s, ClientEvent::Entries { generation, batch });
+    receive(&mut s, batch);
     s.apply_filter("$.a.n > 4");
     assert_eq!(s.entries.visible_len(), 2);
     s.apply_filter(r"re:\b[12]\b");
@@ -97,13 +92,9 @@ fn filter_kinds_and_errors() {
 fn filter_matches_leave_with_the_window() {
     let mut s = tailing(0);
     s.apply_filter("\"n\"");
-    let generation = s.entries.generation;
-    client(
+    receive(
         &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: (1..=150).map(|i| entry("orders", "eu-1", i)).collect(),
-        },
+        (1..=150).map(|i| entry("orders", "eu-1", i)).collect(),
     );
     // window is 100: matches of evicted entries are gone.
     assert_eq!(s.entries.visible_len(), 100);

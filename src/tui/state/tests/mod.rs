@@ -115,15 +115,17 @@ fn tailing(n: u64) -> AppState {
     let mut s = watching();
     s.hierarchy.seg_sel = 1;
     s.update(Action::Open);
-    let generation = s.entries.generation;
-    client(
+    receive(
         &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: (1..=n).map(|i| entry("orders", "eu-1", i)).collect(),
-        },
+        (1..=n).map(|i| entry("orders", "eu-1", i)).collect(),
     );
     s
+}
+
+/// Entries of the open read arrive (at its current generation).
+fn receive(s: &mut AppState, batch: Vec<Entry>) -> Vec<Effect> {
+    let generation = s.entries.generation;
+    client(s, ClientEvent::Entries { generation, batch })
 }
 
 fn mouse(s: &mut AppState, kind: MouseEventKind, column: u16, row: u16) {

@@ -92,13 +92,9 @@ fn end_on_a_detached_window_goes_back_to_the_live_tail() {
 fn a_page_that_fits_keeps_the_tail_live() {
     let mut s = tailing(5);
     s.command("seq 41");
-    let generation = s.entries.generation;
-    client(
+    receive(
         &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: (41..=50).map(|i| entry("orders", "eu-1", i)).collect(),
-        },
+        (41..=50).map(|i| entry("orders", "eu-1", i)).collect(),
     );
     // Walk up to the first row: reaching it prefetches, without replaying the move.
     for _ in 0..8 {
@@ -118,13 +114,7 @@ fn a_page_that_fits_keeps_the_tail_live() {
     assert!(!s.entries.detached && s.entries.reading);
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
     // Live entries still arrive after it.
-    client(
-        &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![entry("orders", "eu-1", 51)],
-        },
-    );
+    receive(&mut s, vec![entry("orders", "eu-1", 51)]);
     assert_eq!(window_seqs(&s), (1, 51));
     assert_eq!(s.entries.selected_entry().map(|e| e.sequence), Some(41));
 }
@@ -138,14 +128,7 @@ fn stale_and_failed_pages_are_dropped() {
     assert_eq!(window_seqs(&s), (151, 250));
     assert!(s.entries.loading_older.is_some());
     // The window moved on (its front was evicted) while the page was read: dropped.
-    let generation = s.entries.generation;
-    client(
-        &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![entry("orders", "eu-1", 251)],
-        },
-    );
+    receive(&mut s, vec![entry("orders", "eu-1", 251)]);
     older(&mut s, r.id, 101..=150, false);
     assert_eq!(window_seqs(&s), (152, 251));
     assert!(s.entries.loading_older.is_none() && !s.entries.detached);
@@ -199,14 +182,13 @@ fn a_space_scrolls_back_by_time_and_g_on_an_empty_read_reads_from_the_head() {
         "a read from the head starts at the start"
     );
     s.command("tail");
-    let generation = s.entries.generation;
     let batch: Vec<Entry> = (1..=150)
         .map(|i| Entry {
             timestamp: NOW - 10_000 + i64::try_from(i).unwrap_or(0) * 10,
             ..entry("orders", if i % 2 == 0 { "eu-1" } else { "eu-2" }, i)
         })
         .collect();
-    client(&mut s, ClientEvent::Entries { generation, batch });
+    receive(&mut s, batch);
     let r = older_request(&s.update(Action::Top));
     let OlderRead::Time { spaces, span_ms } = &r.read else {
         panic!("{r:?}")

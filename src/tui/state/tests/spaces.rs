@@ -25,15 +25,8 @@ fn several_spaces_merge_by_time_and_resume_per_space() {
         Some("orders,payments/*")
     );
     assert_eq!(s.focus, Focus::Entries);
-    let generation = s.entries.generation;
     let o = entry("orders", "eu-1", 4);
-    client(
-        &mut s,
-        ClientEvent::Entries {
-            generation,
-            batch: vec![entry("orders", "eu-1", 3), o.clone()],
-        },
-    );
+    receive(&mut s, vec![entry("orders", "eu-1", 3), o.clone()]);
     // Paused for a long while: the space without entries still starts where the read did.
     s.update(Action::TogglePause);
     s.now_ms += 3_600_000;
@@ -67,14 +60,13 @@ fn several_spaces_merge_by_time_and_resume_per_space() {
 fn a_window_over_several_spaces_detaches_with_a_cursor_per_space() {
     let mut s = state();
     s.command("spaces orders,payments,zebra");
-    let generation = s.entries.generation;
     let batch: Vec<Entry> = (1..=120)
         .map(|i| Entry {
             timestamp: NOW + i64::try_from(i).unwrap_or(0),
             ..entry("payments", "p", i)
         })
         .collect();
-    client(&mut s, ClientEvent::Entries { generation, batch });
+    receive(&mut s, batch);
     let r = older_request(&s.update(Action::Top));
     assert!(matches!(&r.read, OlderRead::Time { spaces, .. } if spaces.len() == 3));
     let page: Vec<Entry> = (1..=50)
