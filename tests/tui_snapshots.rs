@@ -7,7 +7,6 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use skope::tui::action::Action;
 use skope::tui::event::{ClientEvent, Event};
-use skope::tui::keymap::Keymap;
 use skope::tui::panels::SubRow;
 use skope::tui::state::{AppState, Effect, OlderPage, StateOptions};
 use skope::tui::stores::Origin;
@@ -21,11 +20,8 @@ const SIZES: [(u16, u16); 3] = [(80, 24), (200, 50), (40, 12)];
 fn base() -> AppState {
     let mut s = AppState::new(StateOptions {
         store: Uuid::from_u128(1),
-        read_only: false,
-        embedded: true,
-        window: 100_000,
-        keymap: Keymap::default_keymap(),
         theme: Theme::no_color(),
+        ..StateOptions::default()
     });
     s.now_ms = NOW;
     s.handle(Event::Client(ClientEvent::Conn(ConnState::Connected {

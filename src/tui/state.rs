@@ -227,6 +227,21 @@ pub struct StateOptions {
     pub theme: Theme,
 }
 
+impl Default for StateOptions {
+    /// What `skope` starts with given no flags and no config: embedded, the default window,
+    /// keys and colours (the nil store until one is chosen).
+    fn default() -> Self {
+        StateOptions {
+            store: Uuid::nil(),
+            read_only: false,
+            embedded: true,
+            window: DEFAULT_WINDOW,
+            keymap: Keymap::default_keymap(),
+            theme: Theme::default_theme(),
+        }
+    }
+}
+
 /// Everything the views show.
 #[derive(Debug, Clone)]
 pub struct AppState {

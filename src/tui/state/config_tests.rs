@@ -15,11 +15,10 @@ fn state_with(config: &str) -> AppState {
         .unwrap_or_else(|e| panic!("{e}"));
     let mut s = AppState::new(StateOptions {
         store: Uuid::from_u128(1),
-        read_only: false,
-        embedded: true,
         window: 100,
         keymap: config.tui(None).keymap,
         theme: Theme::no_color(),
+        ..StateOptions::default()
     });
     s.size = (100, 30);
     s

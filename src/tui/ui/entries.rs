@@ -261,9 +261,7 @@ mod tests {
     use super::*;
     use crate::tui::event::{ClientEvent, Event};
     use crate::tui::filter::Filter;
-    use crate::tui::keymap::Keymap;
     use crate::tui::state::StateOptions;
-    use crate::tui::theme::Theme;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
     use ratatui::widgets::{Cell, Row, Table};
@@ -339,12 +337,8 @@ mod tests {
 
     fn state_with(source: Source, width: u16) -> AppState {
         let mut s = AppState::new(StateOptions {
-            store: skope_client::Uuid::from_u128(1),
-            read_only: false,
-            embedded: true,
             window: 1000,
-            keymap: Keymap::default_keymap(),
-            theme: Theme::default_theme(),
+            ..StateOptions::default()
         });
         s.size = (width, 30);
         s.entries.source = Some(source);

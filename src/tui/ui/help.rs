@@ -147,19 +147,15 @@ pub fn render(state: &AppState, scroll: u16, area: Rect, frame: &mut Frame) {
 mod tests {
     use super::*;
     use crate::tui::action::Action;
-    use crate::tui::keymap::Keymap;
     use crate::tui::state::{Focus, StateOptions};
     use crate::tui::theme::Theme;
 
     #[test]
     fn help_describes_the_view_under_it() {
         let mut s = AppState::new(StateOptions {
-            store: skope_client::Uuid::from_u128(1),
-            read_only: false,
-            embedded: true,
             window: 10,
-            keymap: Keymap::default_keymap(),
             theme: Theme::no_color(),
+            ..StateOptions::default()
         });
         s.focus = Focus::Entries;
         s.update(Action::Help);
@@ -185,12 +181,9 @@ mod tests {
     #[test]
     fn every_description_starts_in_one_column_sized_to_the_longest_entry() {
         let mut s = AppState::new(StateOptions {
-            store: skope_client::Uuid::from_u128(1),
-            read_only: false,
-            embedded: true,
             window: 10,
-            keymap: Keymap::default_keymap(),
             theme: Theme::no_color(),
+            ..StateOptions::default()
         });
         let longest = COMMANDS
             .iter()

@@ -21,11 +21,9 @@ mod stores;
 fn state() -> AppState {
     let mut s = AppState::new(StateOptions {
         store: Uuid::from_u128(1),
-        read_only: false,
-        embedded: true,
         window: 100,
-        keymap: Keymap::default_keymap(),
         theme: Theme::no_color(),
+        ..StateOptions::default()
     });
     s.now_ms = NOW;
     s.size = (200, 50);
