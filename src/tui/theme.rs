@@ -123,15 +123,6 @@ impl Theme {
             ThemeName::NoColor => Self::no_color(),
         }
     }
-
-    /// `no_color()` when the `NO_COLOR` environment variable is set and not empty.
-    #[must_use]
-    pub fn from_env() -> Self {
-        match std::env::var_os("NO_COLOR") {
-            Some(v) if !v.is_empty() => Self::no_color(),
-            _ => Self::default_theme(),
-        }
-    }
 }
 
 #[cfg(test)]

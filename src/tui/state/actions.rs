@@ -31,10 +31,13 @@ impl AppState {
         h.segments_load = Load::Loading;
         h.seg_sel = 0;
         h.top = 0;
+        h.marked.clear();
         h.generation += 1;
         let generation = self.entries.generation + 1;
+        let evicted = self.entries.discard();
         self.entries = Entries::new(self.entries.cap);
         self.entries.generation = generation;
+        self.entries.evicted = evicted;
         self.detail.scroll = 0;
         self.publish = None;
         self.focus = Focus::Hierarchy;

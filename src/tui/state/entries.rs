@@ -331,20 +331,38 @@ impl Entries {
                 && self.ring.front().is_some_and(|e| e.sequence <= 1)
     }
 
-    fn advance_cursor(&mut self, e: &Entry) {
-        self.last_sequence = Some(e.sequence);
+    /// Let go of the whole window: its entries join `evicted` (freed off the loop's thread: a
+    /// full window is 100k entries) and are returned with what was already there.
+    #[must_use]
+    pub(super) fn discard(&mut self) -> Vec<Arc<Entry>> {
+        let mut out = std::mem::take(&mut self.evicted);
+        out.extend(self.ring.drain(..));
+        out
+    }
+
+    /// The resume cursor after `batch`: set once per batch from its last entry (of each space,
+    /// for several spaces), not per entry (an offset is an allocation).
+    fn advance_cursor(&mut self, batch: &[Entry]) {
+        let Some(last) = batch.last() else { return };
+        self.last_sequence = Some(last.sequence);
         match self.source {
-            Some(Source::Space { .. }) => self.last_offset = Some(e.space_offset()),
+            Some(Source::Space { .. }) => self.last_offset = Some(last.space_offset()),
             Some(Source::Spaces { .. }) => {
-                self.last_offsets.insert(e.space.clone(), e.space_offset());
+                let mut done: Vec<&str> = Vec::new();
+                for e in batch.iter().rev() {
+                    if !done.contains(&e.space.as_str()) {
+                        done.push(&e.space);
+                        self.last_offsets.insert(e.space.clone(), e.space_offset());
+                    }
+                }
             }
             _ => {}
         }
     }
 
     pub(super) fn push_batch(&mut self, batch: Vec<Entry>) {
+        self.advance_cursor(&batch);
         for e in batch {
-            self.advance_cursor(&e);
             self.received += 1;
             let abs = self.end();
             if let Some(f) = &mut self.filter
@@ -480,7 +498,7 @@ impl Entries {
         if self.ring.len() <= self.cap {
             return;
         }
-        self.ring.truncate(self.cap);
+        self.evicted.extend(self.ring.drain(self.cap..));
         let end = self.end();
         if let Some(f) = &mut self.filter {
             while f.matches.back().is_some_and(|&m| m >= end) {
@@ -523,7 +541,9 @@ impl Entries {
         let generation = self.generation;
         let older_id = self.older_id;
         let filter = self.filter.take();
+        let evicted = self.discard();
         *self = Entries::new(cap);
+        self.evicted = evicted;
         self.generation = generation;
         self.older_id = older_id;
         self.start_reached = start == Start::Head;

@@ -200,7 +200,7 @@ fn columns(e: &Entries, area: Rect) -> Columns {
             .iter()
             .rev()
             .take(256)
-            .map(|x| segment_label(x, with_space).chars().count())
+            .map(|x| segment_label_width(x, with_space))
             .max()
             .unwrap_or(7)
             .clamp(7, if with_space { 28 } else { 16 })
@@ -248,6 +248,16 @@ fn put_ascii(buf: &mut Buffer, area: Rect, payload: &[u8]) -> bool {
 }
 
 /// The segment column: `space/segment` when several spaces are merged.
+/// The width of `segment_label` (counted every frame over the newest entries: no allocation).
+fn segment_label_width(e: &Entry, with_space: bool) -> usize {
+    let segment = e.segment.chars().count();
+    if with_space {
+        e.space.chars().count() + 1 + segment
+    } else {
+        segment
+    }
+}
+
 fn segment_label(e: &Entry, with_space: bool) -> String {
     if with_space {
         format!("{}/{}", e.space, e.segment)

@@ -6,6 +6,7 @@ use super::*;
 fn store_picker_lists_and_switches() {
     use crate::tui::stores::Origin;
     let mut s = tailing(3);
+    s.hierarchy.marked.insert("orders".into());
     let other = Uuid::from_u128(2);
     let fx = key(&mut s, KeyCode::Char('s'));
     assert_eq!(fx, vec![Effect::LoadStores]);
@@ -37,6 +38,10 @@ fn store_picker_lists_and_switches() {
     assert_eq!(s.overlay, Overlay::None);
     assert!(s.entries.source.is_none());
     assert!(s.entries.ring.is_empty());
+    // The old window is handed to the loop to free elsewhere; the old store's marks are gone.
+    let freed: Vec<u64> = s.entries.evicted.iter().map(|e| e.sequence).collect();
+    assert_eq!(freed, [1, 2, 3]);
+    assert!(s.hierarchy.marked.is_empty());
     assert_eq!(s.hierarchy.level, Level::Spaces);
     assert_eq!(s.hierarchy.spaces_load, Load::Loading);
     // Typing a UUID switches to it; a bad one is refused and stays typed.
