@@ -28,8 +28,9 @@
 //! ```
 //!
 //! Precedence: flags > environment > profile > defaults (clap already merges the first two;
-//! [`apply`] fills what is still unset). A profile's token source is used only when no flag or
-//! variable names one, and only for the profile's own `url`: a `--url` elsewhere never gets it.
+//! [`apply`] fills what is still unset). The server (`url` or `data_dir`) moves as a whole; a
+//! profile's token source is used only when no flag or variable names one, and it and `ca_file`
+//! only for the profile's own server: a `--url` or `--data-dir` elsewhere never gets them.
 //! `read_only = true` cannot be turned off from the command line.
 
 use crate::cli::{Global, RetryChoice, Secret};
@@ -347,42 +348,49 @@ impl Config {
     }
 }
 
-/// Fill the options the command line and the environment left unset from `profile`.
+/// Fill the options the command line and the environment left unset from `profile`, field by
+/// field, except for what names or reaches the server:
 ///
-/// The token source moves as a whole (a flag's `--token-file` is never mixed with the
-/// profile's `token_cmd`), and only to the profile's own server. Returns a note for the user
-/// when a token was withheld for that reason.
+/// - the server (`url` or `data_dir`) moves as a whole: a `--url` or `--data-dir` (or its
+///   environment variable) takes neither of the profile's, so `--data-dir` on a remote profile
+///   runs embedded there instead of quietly connecting to the profile's url;
+/// - the credentials (the token source, as a whole, and `ca_file`) go only to the profile's own
+///   server, so they never reach a server they were not meant for.
+///
+/// Returns a note for the user when the profile's token was held back for that reason.
 pub fn apply(profile: &Profile, global: &mut Global) -> Option<String> {
     let mut note = None;
-    let url_given = global.url.is_some();
-    if global.url.is_none() {
-        global.url.clone_from(&profile.url);
-    }
+    let same_server = match (&global.url, &global.data_dir) {
+        (None, None) => {
+            global.url.clone_from(&profile.url);
+            global.data_dir.clone_from(&profile.data_dir);
+            true
+        }
+        (Some(url), _) => profile.url.as_ref() == Some(url),
+        (None, Some(dir)) => profile.url.is_none() && profile.data_dir.as_ref() == Some(dir),
+    };
     let token_given =
         global.token.is_some() || global.token_file.is_some() || global.token_cmd.is_some();
     let profile_token =
         profile.token.is_some() || profile.token_file.is_some() || profile.token_cmd.is_some();
-    let same_server = profile.url.is_none() || !url_given || global.url == profile.url;
-    if !token_given && profile_token {
-        if same_server {
+    if same_server {
+        if !token_given && profile_token {
             global.token.clone_from(&profile.token);
             global.token_file.clone_from(&profile.token_file);
             global.token_cmd.clone_from(&profile.token_cmd);
-        } else {
-            note = Some(
-                "--url (or SKOPE_URL) is not the profile's url: the profile's token is not sent"
-                    .into(),
-            );
         }
-    }
-    if global.ca_file.is_none() {
-        global.ca_file.clone_from(&profile.ca_file);
+        if global.ca_file.is_none() {
+            global.ca_file.clone_from(&profile.ca_file);
+        }
+    } else if !token_given && profile_token {
+        note = Some(
+            "--url or --data-dir (or SKOPE_URL, SKOPE_DATA_DIR) is not the profile's server: \
+             the profile's token is not sent"
+                .into(),
+        );
     }
     if global.store.is_none() {
         global.store = profile.store;
-    }
-    if global.data_dir.is_none() {
-        global.data_dir.clone_from(&profile.data_dir);
     }
     global.read_only |= profile.read_only;
     if global.retry.is_none() {

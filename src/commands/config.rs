@@ -23,7 +23,8 @@ pub fn run(global: &Global, args: &ConfigArgs) -> Result<ExitCode> {
         .profile(global.profile.as_deref())?
         .map(|(name, _)| name);
     let out = serde_json::json!({
-        "path": config.path,
+        // `display`: a path that is not UTF-8 has no JSON string (serializing it would fail).
+        "path": config.path.as_ref().map(|p| p.display().to_string()),
         "exists": config.loaded,
         "default_profile": config.file.default_profile,
         "profile": active,

@@ -113,6 +113,41 @@ fn a_profile_token_never_goes_to_another_url() {
 }
 
 #[test]
+fn another_server_on_the_command_line_gets_neither_the_profiles_server_nor_its_credentials() {
+    // A profile with a token and a CA file but no url (an embedded dir): `--url` elsewhere gets
+    // neither; the rest of the profile (store, read-only) still applies, field by field.
+    let local = Profile {
+        data_dir: Some("/srv/skope".into()),
+        token: Some(crate::cli::Secret("t0ken".to_owned())),
+        store: Some(Uuid::from_u128(9)),
+        ca_file: Some("/etc/ca.pem".into()),
+        read_only: true,
+        ..Profile::default()
+    };
+    let mut g = global(&["--url", "ws://127.0.0.1:9"]);
+    assert!(
+        apply(&local, &mut g).is_some(),
+        "a note says the token was held back"
+    );
+    assert_eq!(g.url.as_deref(), Some("ws://127.0.0.1:9"));
+    assert!(g.token.is_none() && g.ca_file.is_none());
+    assert!(g.data_dir.is_none());
+    assert_eq!(g.store, Some(Uuid::from_u128(9)));
+    assert!(g.read_only, "read-only still applies");
+    // A remote profile: `--data-dir` runs embedded there, not against the profile's url.
+    let c = sample();
+    let (_, prod) = c.profile(Some("prod")).expect("ok").expect("profile");
+    let mut g = global(&["--data-dir", "/tmp/x"]);
+    apply(prod, &mut g);
+    assert_eq!(g.url, None);
+    assert_eq!(g.token_cmd, None);
+    // The profile's own dir named again is the same server: its credentials apply.
+    let mut g = global(&["--data-dir", "/srv/skope"]);
+    assert_eq!(apply(&local, &mut g), None);
+    assert!(g.token.is_some() && g.ca_file.is_some());
+}
+
+#[test]
 fn unknown_profiles_list_the_known_ones() {
     let c = sample();
     let e = c.profile(Some("staging")).expect_err("unknown");
