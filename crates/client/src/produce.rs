@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::metrics::Operation;
 use crate::mux::encode_data;
 use futures::{Stream, StreamExt};
+use skope_proto::errors::text;
 use skope_proto::{MAX_PAYLOAD_BYTES, Message, Produce, Record, SegmentStatus, Uuid, encode_bare};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -186,7 +187,25 @@ impl Producer {
         let mut prev: Option<u64> = None;
         let mut inflight: VecDeque<Inflight> = VecDeque::with_capacity(PRODUCE_DEPTH);
         loop {
-            let batch = next_batch(&mut records).await;
+            // While the input is quiet, a batch on the wire that ends is settled at once (its
+            // statuses or its error reach the caller now, not with the next record). The read
+            // is kept across those turns: records it took are not lost.
+            let batch = {
+                let mut next = std::pin::pin!(next_batch(&mut records));
+                loop {
+                    let Some(oldest) = inflight.front_mut() else {
+                        break next.await;
+                    };
+                    tokio::select! {
+                        batch = &mut next => break batch,
+                        joined = &mut oldest.task => {
+                            if let Some(oldest) = inflight.pop_front() {
+                                self.settle_joined(oldest, joined).await?;
+                            }
+                        }
+                    }
+                }
+            };
             if batch.is_empty() {
                 break;
             }
@@ -206,10 +225,16 @@ impl Producer {
                 }
             }
             let payloads = Arc::new(payloads);
+            // Opened here, in batch order (the request frame is sent): a server that serves a
+            // segment's streams in the order they open (skope serve) then never sees a batch
+            // ahead of its predecessor. Only the records are streamed in the task.
+            let this = self.stream_sender();
+            let opened = this.open().await;
             let task = {
-                let this = self.stream_sender();
                 let payloads = payloads.clone();
-                AbortOnDropHandle::new(tokio::spawn(async move { this.send_once(&payloads).await }))
+                AbortOnDropHandle::new(tokio::spawn(async move {
+                    this.send_on(opened, &payloads).await
+                }))
             };
             inflight.push_back(Inflight {
                 payloads,
@@ -256,10 +281,21 @@ impl Producer {
     /// - the connection dropped (retryable): resume from the segment tail;
     /// - it was sent `behind` another batch and the server took it first (`sequence gap:
     ///   expected E, got G` with E < G = its first sequence, or `sequence mismatch`; nothing of
-    ///   it was written, as its first record was refused): send what the tail does not hold yet,
-    ///   now that its predecessor is committed.
-    async fn settle(&self, batch: Inflight) -> Result<()> {
-        let attempt = match batch.task.await {
+    ///   it was written, as its first record was refused): once its predecessor is committed
+    ///   the tail must be just before it (else another writer got there: the error stands);
+    ///   then it is sent again.
+    async fn settle(&self, mut batch: Inflight) -> Result<()> {
+        let joined = (&mut batch.task).await;
+        self.settle_joined(batch, joined).await
+    }
+
+    /// [`Self::settle`] once the batch's task has ended with `joined`.
+    async fn settle_joined(
+        &self,
+        batch: Inflight,
+        joined: std::result::Result<Attempt, tokio::task::JoinError>,
+    ) -> Result<()> {
+        let attempt = match joined {
             Ok(a) => a,
             Err(e) => Attempt {
                 statuses: Vec::new(),
@@ -288,19 +324,40 @@ impl Producer {
                 first,
                 "produce batch reached the server before its predecessor; resending"
             );
+            // Its predecessor is settled: the tail must be just before this batch. Anything
+            // else is another writer, a real conflict (a resend would take its records for
+            // ours).
+            let tail = self.tail().await?;
+            if tail + 1 != first {
+                return Err(err);
+            }
+            return self.send_split(&batch.payloads, err, Some(tail)).await;
         }
-        self.send_split(&batch.payloads, err, !overtaken).await
+        self.send_split(&batch.payloads, err, None).await
+    }
+
+    async fn tail(&self) -> Result<u64> {
+        Ok(self
+            .client
+            .peek(self.store, &self.space, &self.segment)
+            .await?
+            .sequence)
     }
 
     /// Finish a batch whose stream failed with `err`: a peek tells which records landed (the
     /// server validates sequences, so nothing can land twice) and the rest is sent on a new
-    /// stream, bounded by the retry policy (`pause`: sleep a backoff step first).
-    async fn send_split(&self, payloads: &[(u64, Vec<u8>)], err: Error, pause: bool) -> Result<()> {
+    /// stream, bounded by the retry policy. `tail`: the segment's tail, just read (send at once);
+    /// without it, sleep a backoff step and peek first.
+    async fn send_split(
+        &self,
+        payloads: &[(u64, Vec<u8>)],
+        err: Error,
+        mut tail: Option<u64>,
+    ) -> Result<()> {
         let mut sleeps: Option<crate::retry::Backoff> = None;
         let mut err = err;
-        let mut pause = pause;
         loop {
-            if pause {
+            if tail.is_none() {
                 let policy = &self.client.inner.policy;
                 let Some(sleep) = sleeps.get_or_insert_with(|| policy.backoff()).next() else {
                     return Err(err);
@@ -309,12 +366,10 @@ impl Producer {
                 self.client.metrics().record_resume(Operation::Produce);
                 tokio::time::sleep(sleep).await;
             }
-            pause = true;
-            let tail = self
-                .client
-                .peek(self.store, &self.space, &self.segment)
-                .await?
-                .sequence;
+            let tail = match tail.take() {
+                Some(t) => t,
+                None => self.tail().await?,
+            };
             let from = payloads
                 .iter()
                 .position(|(seq, _)| *seq > tail)
@@ -350,23 +405,12 @@ impl Producer {
 
 /// Whether `err` may be a server refusing a batch whose first sequence `first` came before
 /// its predecessor was committed: Pebble's `sequence gap: expected E, got G` with E < G =
-/// `first`, or Azure's `sequence mismatch` (no numbers: the peek that precedes the resend
-/// decides what is sent, so a real conflict still fails).
+/// `first`, or Azure's `sequence mismatch` (no numbers: the tail read before the resend must
+/// be just before `first`, so a real conflict still fails).
 fn refused_as_early(err: &Error, first: u64) -> bool {
     let text = err.message();
-    if text.contains("sequence mismatch") && !text.contains("sequence number mismatch") {
-        return true;
-    }
-    let Some(rest) = text.split("sequence gap: expected ").nth(1) else {
-        return false;
-    };
-    let Some((expected, got)) = rest.split_once(", got ") else {
-        return false;
-    };
-    matches!(
-        (expected.parse::<u64>(), got.trim_end().parse::<u64>()),
-        (Ok(e), Ok(g)) if g == first && e < g
-    )
+    text.ends_with(skope_proto::errors::ERR_SEQUENCE_MISMATCH.1)
+        || matches!(text::parse_sequence_gap(text), Some((e, g)) if g == first && e < g)
 }
 
 /// What one produce stream needs (owned, so a stream can run in its own task).
@@ -380,25 +424,41 @@ struct StreamSender {
 impl StreamSender {
     /// One produce stream: request, records, half-close; the statuses it brought.
     async fn send_once(&self, payloads: &[(u64, Vec<u8>)]) -> Attempt {
+        self.send_on(self.open().await, payloads).await
+    }
+
+    /// Open a produce stream (its request frame is sent; no answer is awaited).
+    async fn open(&self) -> Result<crate::mux::Channel> {
+        let request = Message::Produce(Produce {
+            space: self.space.clone(),
+            segment: self.segment.clone(),
+        });
+        self.client
+            .open(Operation::Produce, self.store, &request)
+            .await
+    }
+
+    /// The records and the half-close on a stream `open` gave.
+    async fn send_on(
+        &self,
+        opened: Result<crate::mux::Channel>,
+        payloads: &[(u64, Vec<u8>)],
+    ) -> Attempt {
         let mut statuses = Vec::new();
-        let result = self.exchange(payloads, &mut statuses).await;
+        let result = match opened {
+            Ok(channel) => self.exchange(channel, payloads, &mut statuses).await,
+            Err(e) => Err(e),
+        };
         Attempt { statuses, result }
     }
 
     async fn exchange(
         &self,
+        channel: crate::mux::Channel,
         payloads: &[(u64, Vec<u8>)],
         statuses: &mut Vec<SegmentStatus>,
     ) -> Result<()> {
         let start = Instant::now();
-        let request = Message::Produce(Produce {
-            space: self.space.clone(),
-            segment: self.segment.clone(),
-        });
-        let channel = self
-            .client
-            .open(Operation::Produce, self.store, &request)
-            .await?;
         let (tx, mut rx) = (channel.tx, channel.rx);
         let (store, id) = tx.frame_ids();
         let send = async {
@@ -414,6 +474,8 @@ impl StreamSender {
             Ok(())
         };
         futures::future::try_join(send, recv).await?;
+        // From the first record to the last status: with batches pipelined this includes the
+        // server's turn for the batch before it.
         self.client
             .metrics()
             .record_produce_latency(&self.space, &self.segment, start.elapsed());

@@ -314,6 +314,30 @@ async fn produce_reads_a_stream_no_further_than_its_end() {
 }
 
 #[tokio::test]
+async fn a_live_input_gets_each_status_while_it_is_quiet() {
+    // The input stays open: a batch committed while it waits for more is reported at once.
+    let h = Harness::new();
+    let c = h.client();
+    let (tx, rx) = futures::channel::mpsc::unbounded();
+    let mut statuses = c.produce(h.store, "sp", "live", rx);
+    for round in 0..2_u64 {
+        for i in 1..=10 {
+            tx.unbounded_send(Record::new(round * 10 + i, b"x".to_vec()))
+                .expect("send");
+        }
+        let status = timeout(WAIT, statuses.next())
+            .await
+            .expect("the status while the input is still open")
+            .expect("a status")
+            .expect("committed");
+        assert_eq!(status.last_sequence, round * 10 + 10);
+    }
+    drop(tx);
+    assert!(timeout(WAIT, statuses.next()).await.expect("end").is_none());
+    c.close().await;
+}
+
+#[tokio::test]
 async fn a_producer_that_panics_ends_with_an_error_not_a_quiet_end() {
     let h = Harness::new();
     let c = h.client();

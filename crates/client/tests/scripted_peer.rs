@@ -629,10 +629,19 @@ async fn publish_returns_the_first_status() {
 /// A produce streams its second batch while the first commits. A server that takes the
 /// second batch first refuses it (`sequence gap`, nothing written): the client sends it again
 /// once the first is committed, and the caller sees both statuses, in order, and no error.
-#[tokio::test]
-async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
+/// Two produce batches on the wire before any answer; the server refuses the second with
+/// `refusal` (it "took it first"), commits the first, and answers the client's peek with
+/// `tail`. Returns the peer (the peek answered), the two streams, and the produce task.
+async fn overtaken_batch(
+    refusal: impl FnOnce(u64) -> String,
+    tail: u64,
+) -> (
+    Client,
+    Peer,
+    tokio::task::JoinHandle<Vec<skope_client::Result<skope_proto::SegmentStatus>>>,
+) {
     use skope_client::PRODUCE_SPLIT;
-    use skope_proto::{Record, SegmentStatus};
+    use skope_proto::Record;
     use std::collections::HashMap;
     let (client, mut dials) = scripted(RetryPolicy::default_policy());
     let store = Uuid::from_u128(1);
@@ -645,13 +654,6 @@ async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
             .await
     });
     let mut peer = accept(&mut dials).await;
-    let status = |last: u64| SegmentStatus {
-        space: "space0".into(),
-        segment: "seg0".into(),
-        first_sequence: 1,
-        last_sequence: last,
-        ..SegmentStatus::default()
-    };
     // Both batches arrive (frames of the two streams may interleave) before any answer.
     let mut streams: Vec<Frame> = Vec::new();
     let mut records: HashMap<Uuid, Vec<u64>> = HashMap::new();
@@ -682,19 +684,47 @@ async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
         (PRODUCE_SPLIT as u64 + 1..=total).collect::<Vec<_>>()
     );
     // The second batch is served first and refused; then the first commits.
-    let gap = format!("sequence gap: expected 1, got {}", PRODUCE_SPLIT + 1);
-    reply(&mut peer, second, StreamControl::close_with(&gap).encode()).await;
-    reply(&mut peer, first, encode_bare(&status(PRODUCE_SPLIT as u64))).await;
+    let refused = StreamControl::close_with(refusal(PRODUCE_SPLIT as u64 + 1));
+    reply(&mut peer, second, refused.encode()).await;
+    reply(
+        &mut peer,
+        first,
+        encode_bare(&segment_status(PRODUCE_SPLIT as u64)),
+    )
+    .await;
     reply(&mut peer, first, StreamControl::close().encode()).await;
-    // The client looks at the tail, then sends the second batch again, whole.
+    // The client looks at the tail.
     let peek = loop {
         let f = next_frame(&mut peer).await;
         if payload(&f).contains("/peek") {
             break f;
         }
     };
-    reply(&mut peer, &peek, encode_bare(&entry(PRODUCE_SPLIT as u64))).await;
+    reply(&mut peer, &peek, encode_bare(&entry(tail))).await;
     reply(&mut peer, &peek, StreamControl::close().encode()).await;
+    (client, peer, op)
+}
+
+fn segment_status(last: u64) -> skope_proto::SegmentStatus {
+    skope_proto::SegmentStatus {
+        space: "space0".into(),
+        segment: "seg0".into(),
+        first_sequence: 1,
+        last_sequence: last,
+        ..skope_proto::SegmentStatus::default()
+    }
+}
+
+#[tokio::test]
+async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
+    use skope_client::PRODUCE_SPLIT;
+    let total = 2 * PRODUCE_SPLIT as u64;
+    let (client, mut peer, op) = overtaken_batch(
+        |got| format!("sequence gap: expected 1, got {got}"),
+        PRODUCE_SPLIT as u64,
+    )
+    .await;
+    // The tail is just before the second batch: it is sent again, whole.
     let again = loop {
         let f = next_frame(&mut peer).await;
         if payload(&f).contains("/produce") {
@@ -718,7 +748,7 @@ async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
         resent,
         (PRODUCE_SPLIT as u64 + 1..=total).collect::<Vec<_>>()
     );
-    reply(&mut peer, &again, encode_bare(&status(total))).await;
+    reply(&mut peer, &again, encode_bare(&segment_status(total))).await;
     reply(&mut peer, &again, StreamControl::close().encode()).await;
     let got = timeout(WAIT, op).await.expect("in time").expect("join");
     let lasts: Vec<u64> = got
@@ -726,5 +756,27 @@ async fn produce_batch_that_overtook_its_predecessor_is_sent_again() {
         .map(|s| s.expect("no error").last_sequence)
         .collect();
     assert_eq!(lasts, [PRODUCE_SPLIT as u64, total]);
+    client.close().await;
+}
+
+#[tokio::test]
+async fn an_overtaken_batch_behind_another_writer_fails_with_the_servers_error() {
+    use skope_client::PRODUCE_SPLIT;
+    // Azure's refusal has no numbers; the tail shows someone else wrote past the batch.
+    let (client, _peer, op) =
+        overtaken_batch(|_| "sequence mismatch".to_owned(), 2 * PRODUCE_SPLIT as u64).await;
+    let got = timeout(WAIT, op).await.expect("in time").expect("join");
+    let got: Vec<_> = got
+        .into_iter()
+        .map(|s| s.map(|s| s.last_sequence).map_err(|e| e.to_string()))
+        .collect();
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[0], Ok(PRODUCE_SPLIT as u64));
+    assert!(
+        got[1]
+            .as_ref()
+            .is_err_and(|e| e.contains("sequence mismatch")),
+        "{got:?}"
+    );
     client.close().await;
 }

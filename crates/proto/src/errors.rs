@@ -70,6 +70,15 @@ pub mod text {
         format!("sequence gap: expected {expected}, got {got}")
     }
 
+    /// `(expected, got)` of a [`sequence_gap`] text, wherever it stands in `text`.
+    #[must_use]
+    pub fn parse_sequence_gap(text: &str) -> Option<(u64, u64)> {
+        let rest = text.split("sequence gap: expected ").nth(1)?;
+        let (expected, got) = rest.split_once(", got ")?;
+        let got = got.split(|c: char| !c.is_ascii_digit()).next()?;
+        Some((expected.parse().ok()?, got.parse().ok()?))
+    }
+
     /// `invalid request msg type: *api.<T>`.
     #[must_use]
     pub fn invalid_request_type(go_type: &str) -> String {
@@ -86,5 +95,19 @@ pub mod text {
     #[must_use]
     pub fn worker_unexpected_type(go_type: &str) -> String {
         format!("unexpected worker presence stream message type: *api.{go_type}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text::{parse_sequence_gap, sequence_gap};
+
+    #[test]
+    fn a_sequence_gap_reads_back() {
+        assert_eq!(parse_sequence_gap(&sequence_gap(1, 4097)), Some((1, 4097)));
+        let wrapped = format!("produce failed: {}", sequence_gap(7, 9));
+        assert_eq!(parse_sequence_gap(&wrapped), Some((7, 9)));
+        assert_eq!(parse_sequence_gap("sequence gap: expected x, got 2"), None);
+        assert_eq!(parse_sequence_gap("sequence mismatch"), None);
     }
 }

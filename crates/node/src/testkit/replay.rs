@@ -365,15 +365,11 @@ fn derive_seed(recs: &[Rec], untrusted: &BTreeSet<Uuid>) -> Vec<Chunk> {
                 }
                 for v in &rs {
                     let err = v["err"].as_str().unwrap_or("");
-                    if let Some(rest) = err.strip_prefix("sequence gap: expected ") {
-                        let expected: u64 =
-                            rest.split(',').next().unwrap_or("0").parse().unwrap_or(0);
-                        let got: u64 = rest
-                            .rsplit("got ")
-                            .next()
-                            .unwrap_or("0")
-                            .parse()
-                            .unwrap_or(0);
+                    if let Some((expected, got)) = err
+                        .starts_with("sequence gap: ")
+                        .then(|| skope_proto::errors::text::parse_sequence_gap(err))
+                        .flatten()
+                    {
                         let idx = seqs.iter().position(|s| *s == got).unwrap_or(0) as u64;
                         note(key.clone(), expected.saturating_sub(1 + idx), &in_capture);
                     }
