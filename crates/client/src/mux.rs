@@ -237,18 +237,18 @@ impl Channel {
 }
 
 /// Encode one data frame for `payload`, refusing payloads over 6 MiB.
-pub(crate) fn encode_data(store: Uuid, id: Uuid, payload: Vec<u8>) -> Result<String> {
+pub(crate) fn encode_data(store: Uuid, id: Uuid, payload: &[u8]) -> Result<String> {
     if payload.len() > MAX_PAYLOAD_BYTES {
         return Err(Error::payload_too_large());
     }
-    Ok(Frame::data(store, id, payload).encode())
+    Ok(Frame::encode_data(store, id, payload))
 }
 
 impl ChannelTx {
     /// Send one payload (a request envelope, a record, a presence).
     pub(crate) async fn send(&self, payload: Vec<u8>) -> Result<()> {
         let g = &self.guard;
-        let text = encode_data(g.store, g.id, payload)?;
+        let text = encode_data(g.store, g.id, &payload)?;
         g.link.send(text).await
     }
 

@@ -463,7 +463,7 @@ impl StreamSender {
         let (store, id) = tx.frame_ids();
         let send = async {
             for (_, p) in payloads {
-                tx.send_encoded(encode_data(store, id, p.clone())?).await?;
+                tx.send_encoded(encode_data(store, id, p)?).await?;
             }
             tx.close_send(None).await
         };

@@ -133,48 +133,26 @@ impl Frame {
     /// trace_context`). Hand-written: this runs once per record on the produce path.
     #[must_use]
     pub fn encode(&self) -> String {
-        let payload_len = self.payload.as_ref().map_or(4, |p| p.len() * 4 / 3 + 4);
-        let mut out = String::with_capacity(120 + payload_len);
-        out.push_str("{\"ControlType\":");
-        match &self.control_type {
-            ControlType::Other(s) => out.push_str(&crate::gojson::to_string(s).unwrap_or_default()),
-            ct => {
-                out.push('"');
-                out.push_str(ct.as_str());
-                out.push('"');
-            }
-        }
-        out.push_str(",\"store_id\":\"");
-        out.push_str(
-            self.store_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer()),
-        );
-        out.push_str("\",\"channel_id\":\"");
-        out.push_str(
-            self.channel_id
-                .hyphenated()
-                .encode_lower(&mut Uuid::encode_buffer()),
-        );
-        out.push_str("\",\"payload\":");
-        match &self.payload {
-            Some(p) => {
-                out.push('"');
-                base64::Engine::encode_string(
-                    &base64::engine::general_purpose::STANDARD,
-                    p,
-                    &mut out,
-                );
-                out.push('"');
-            }
-            None => out.push_str("null"),
-        }
-        if !self.trace_context.is_empty() {
-            out.push_str(",\"trace_context\":");
-            out.push_str(&crate::gojson::to_string(&self.trace_context).unwrap_or_default());
-        }
-        out.push('}');
-        out
+        encode_parts(
+            &self.control_type,
+            self.store_id,
+            self.channel_id,
+            self.payload.as_deref(),
+            &self.trace_context,
+        )
+    }
+
+    /// `Frame::data(store_id, channel_id, payload).encode()` without owning the payload: the
+    /// producer keeps its records for a resend, and this spares a copy of each.
+    #[must_use]
+    pub fn encode_data(store_id: Uuid, channel_id: Uuid, payload: &[u8]) -> String {
+        encode_parts(
+            &ControlType::Data,
+            store_id,
+            channel_id,
+            Some(payload),
+            &BTreeMap::new(),
+        )
     }
 
     /// Write the encoded frame into `w`.
@@ -215,6 +193,54 @@ impl Frame {
             trace_context: raw.trace_context,
         })
     }
+}
+
+/// The text of a frame, from its parts (see [`Frame::encode`]).
+fn encode_parts(
+    control_type: &ControlType,
+    store_id: Uuid,
+    channel_id: Uuid,
+    payload: Option<&[u8]>,
+    trace_context: &BTreeMap<String, String>,
+) -> String {
+    let payload_len = payload.map_or(4, |p| p.len() * 4 / 3 + 4);
+    let mut out = String::with_capacity(120 + payload_len);
+    out.push_str("{\"ControlType\":");
+    match control_type {
+        ControlType::Other(s) => out.push_str(&crate::gojson::to_string(s).unwrap_or_default()),
+        ct => {
+            out.push('"');
+            out.push_str(ct.as_str());
+            out.push('"');
+        }
+    }
+    out.push_str(",\"store_id\":\"");
+    out.push_str(
+        store_id
+            .hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer()),
+    );
+    out.push_str("\",\"channel_id\":\"");
+    out.push_str(
+        channel_id
+            .hyphenated()
+            .encode_lower(&mut Uuid::encode_buffer()),
+    );
+    out.push_str("\",\"payload\":");
+    match payload {
+        Some(p) => {
+            out.push('"');
+            base64::Engine::encode_string(&base64::engine::general_purpose::STANDARD, p, &mut out);
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    if !trace_context.is_empty() {
+        out.push_str(",\"trace_context\":");
+        out.push_str(&crate::gojson::to_string(trace_context).unwrap_or_default());
+    }
+    out.push('}');
+    out
 }
 
 impl Frame {

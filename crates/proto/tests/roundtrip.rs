@@ -447,6 +447,16 @@ proptest! {
     }
 
     #[test]
+    fn a_borrowed_data_frame_encodes_as_an_owned_one(
+        s in any::<u128>(),
+        c in any::<u128>(),
+        p in proptest::collection::vec(any::<u8>(), 0..300),
+    ) {
+        let (s, c) = (Uuid::from_u128(s), Uuid::from_u128(c));
+        prop_assert_eq!(Frame::encode_data(s, c, &p), Frame::data(s, c, p.clone()).encode());
+    }
+
+    #[test]
     fn frame_decode_is_case_insensitive(f in frame()) {
         let text = f.encode()
             .replacen("\"ControlType\"", "\"controltype\"", 1)
