@@ -157,14 +157,15 @@ impl<'de> Deserialize<'de> for Binding {
     }
 }
 
-/// Bindings per scope, in a stable order (by the key's name in the file).
+/// Bindings per scope, in a stable order (by the key's name in the file). A key a view scope
+/// unbinds stays in its list as [`Binding::Unbound`]: it hides the `[global]` binding too.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    scopes: BTreeMap<Scope, Vec<(KeyChord, Action)>>,
+    scopes: BTreeMap<Scope, Vec<(KeyChord, Binding)>>,
 }
 
-fn find(bindings: &[(KeyChord, Action)], key: &KeyChord) -> Option<Action> {
-    bindings.iter().find(|(k, _)| k == key).map(|(_, a)| *a)
+fn find(bindings: &[(KeyChord, Binding)], key: &KeyChord) -> Option<Binding> {
+    bindings.iter().find(|(k, _)| k == key).map(|(_, b)| *b)
 }
 
 impl Keymap {
@@ -179,7 +180,7 @@ impl Keymap {
         for (scope, keys) in raw {
             let mut list = Vec::with_capacity(keys.len());
             for (key, action) in keys {
-                list.push((KeyChord::parse(&key)?, action));
+                list.push((KeyChord::parse(&key)?, Binding::Action(action)));
             }
             scopes.insert(scope, list);
         }
@@ -196,35 +197,35 @@ impl Keymap {
         Self::from_toml(DEFAULT_KEYMAP).expect("the embedded keymap parses (tested)")
     }
 
-    /// This keymap with `overrides` layered over it, per scope and key: an action replaces the
-    /// key's old one (or adds the key), [`Binding::Unbound`] removes it.
+    /// This keymap with `overrides` layered over it, per scope and key: the binding replaces
+    /// the key's old one (or adds the key); [`Binding::Unbound`] unbinds it there, a
+    /// `[global]` binding of the same key included.
     #[must_use]
     pub fn with_overrides(mut self, overrides: &[(Scope, KeyChord, Binding)]) -> Self {
         for (scope, key, binding) in overrides {
             let list = self.scopes.entry(*scope).or_default();
-            let at = list.iter().position(|(k, _)| k == key);
-            match (at, binding) {
-                (Some(i), Binding::Action(a)) => list[i].1 = *a,
-                (None, Binding::Action(a)) => list.push((*key, *a)),
-                (Some(i), Binding::Unbound) => {
-                    list.remove(i);
-                }
-                (None, Binding::Unbound) => {}
+            match list.iter().position(|(k, _)| k == key) {
+                Some(i) => list[i].1 = *binding,
+                None => list.push((*key, *binding)),
             }
         }
         self
     }
 
-    /// The action of `key` in `scope` (then `[global]` for view scopes).
+    /// The action of `key` in `scope` (then `[global]` for view scopes, unless the scope
+    /// unbinds the key).
     #[must_use]
     pub fn lookup(&self, scope: Scope, key: &KeyChord) -> Option<Action> {
         let own = self.scopes.get(&scope).and_then(|m| find(m, key));
-        own.or_else(|| {
-            scope
-                .falls_back()
-                .then(|| find(self.scopes.get(&Scope::Global)?, key))
-                .flatten()
-        })
+        let binding = match own {
+            Some(b) => Some(b),
+            None if scope.falls_back() => find(self.scopes.get(&Scope::Global)?, key),
+            None => None,
+        };
+        match binding? {
+            Binding::Action(a) => Some(a),
+            Binding::Unbound => None,
+        }
     }
 
     /// Every action reachable in `scope`, with its keys (for `?` help), in action order.
@@ -232,8 +233,9 @@ impl Keymap {
     pub fn bindings(&self, scope: Scope) -> Vec<(Action, Vec<KeyChord>)> {
         let mut by_action: BTreeMap<Action, Vec<KeyChord>> = BTreeMap::new();
         let mut add = |s: Scope| {
-            for (k, a) in self.scopes.get(&s).into_iter().flatten() {
-                // A key of the own scope shadows the same key in [global].
+            for (k, b) in self.scopes.get(&s).into_iter().flatten() {
+                let Binding::Action(a) = b else { continue };
+                // A key of the own scope (bound or unbound) shadows the same key in [global].
                 if s == Scope::Global
                     && self
                         .scopes
@@ -339,6 +341,27 @@ mod tests {
             .1;
         assert_eq!(keys, &vec![key("x")]);
         assert_eq!(km.key_for(Scope::Entries, Action::Export), Some(key("x")));
+    }
+
+    #[test]
+    fn a_view_unbinding_a_global_key_unbinds_it_there_only() {
+        let key = |k: &str| KeyChord::parse(k).expect("key");
+        let q = key("q");
+        let base = Keymap::default_keymap();
+        assert_eq!(base.lookup(Scope::Entries, &q), Some(Action::Quit));
+        let km = base.with_overrides(&[(Scope::Entries, q, Binding::Unbound)]);
+        assert_eq!(km.lookup(Scope::Entries, &q), None);
+        let quit_keys: Vec<KeyChord> = km
+            .bindings(Scope::Entries)
+            .into_iter()
+            .filter(|(a, _)| *a == Action::Quit)
+            .flat_map(|(_, keys)| keys)
+            .collect();
+        assert_eq!(quit_keys, [key("ctrl-c")], "help lists ctrl-c only");
+        assert_eq!(km.lookup(Scope::Hierarchy, &q), Some(Action::Quit));
+        // Unbound in [global]: gone from every view that has no binding of its own.
+        let km = Keymap::default_keymap().with_overrides(&[(Scope::Global, q, Binding::Unbound)]);
+        assert_eq!(km.lookup(Scope::Hierarchy, &q), None);
     }
 
     #[test]
