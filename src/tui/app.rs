@@ -62,8 +62,8 @@ pub async fn run(session: Session, opts: TuiOptions) -> Result<()> {
         window: opts.window,
         keymap: opts.keymap,
         theme: Theme::named(opts.theme),
+        store_names: opts.store_names,
     });
-    state.store_names = opts.stores.names.clone();
     let result = match TerminalGuard::init() {
         Ok(mut guard) => {
             let (reports_tx, reports) = mpsc::channel(REPORTS_CAPACITY);

@@ -48,6 +48,8 @@ pub struct TuiOptions {
     pub keymap: keymap::Keymap,
     /// Where the store picker looks.
     pub stores: stores::StoreSources,
+    /// Names the config profile gives its stores (the picker and the breadcrumbs show them).
+    pub store_names: std::collections::BTreeMap<skope_client::Uuid, String>,
 }
 
 impl TuiOptions {
@@ -67,11 +69,6 @@ impl TuiOptions {
             keymap: settings.keymap,
             stores: stores::StoreSources {
                 profile: settings.stores.iter().map(|s| s.id).collect(),
-                names: settings
-                    .stores
-                    .iter()
-                    .filter_map(|s| Some((s.id, s.name.clone()?)))
-                    .collect(),
                 token: crate::connect::token_stores(global),
                 data_dir: global
                     .url
@@ -82,6 +79,11 @@ impl TuiOptions {
                     .ok()
                     .map(|d| d.join("recent_stores")),
             },
+            store_names: settings
+                .stores
+                .iter()
+                .filter_map(|s| Some((s.id, s.name.clone()?)))
+                .collect(),
         }
     }
 }

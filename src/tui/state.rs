@@ -225,6 +225,8 @@ pub struct StateOptions {
     pub window: usize,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// Names the config profile gives its stores.
+    pub store_names: BTreeMap<Uuid, String>,
 }
 
 impl Default for StateOptions {
@@ -238,6 +240,7 @@ impl Default for StateOptions {
             window: DEFAULT_WINDOW,
             keymap: Keymap::default_keymap(),
             theme: Theme::default_theme(),
+            store_names: BTreeMap::new(),
         }
     }
 }
@@ -328,7 +331,7 @@ impl AppState {
             store_choices: Vec::new(),
             store_sel: 0,
             store_input: String::new(),
-            store_names: BTreeMap::new(),
+            store_names: opts.store_names,
             note: None,
             keymap: opts.keymap,
             theme: opts.theme,

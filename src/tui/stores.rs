@@ -4,7 +4,6 @@
 //! The file helpers here are called by the app loop only (never by `update`).
 
 use skope_client::Uuid;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Stores kept in the recent history.
@@ -47,8 +46,6 @@ pub struct StoreChoice {
 pub struct StoreSources {
     /// The config profile's stores, in its order.
     pub profile: Vec<Uuid>,
-    /// Names the config profile gives its stores (shown in the picker).
-    pub names: BTreeMap<Uuid, String>,
     /// Stores the token grants (`streamkit::<uuid>` scopes).
     pub token: Vec<Uuid>,
     /// The embedded node's data dir (its stores on disk).
