@@ -742,7 +742,7 @@ impl AppState {
     fn detail_max_scroll(&self) -> u16 {
         let a = layout::areas(self.area(), self);
         let h = a.detail.map_or(0, |r| r.height.saturating_sub(2));
-        let n = detail::lines(self).len();
+        let n = detail::Detail::of(self).len();
         u16::try_from(n.saturating_sub(usize::from(h))).unwrap_or(u16::MAX)
     }
 

@@ -23,6 +23,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use skope_client::Entry;
+use std::rc::Rc;
 
 const LABEL_W: usize = 9;
 
@@ -43,28 +44,73 @@ pub fn render(state: &AppState, area: Rect, frame: &mut Frame) {
         Focus::Detail,
         Line::from(Span::styled(title, t.title)),
     );
-    let lines = lines(state);
-    let max = lines
-        .len()
-        .saturating_sub(usize::from(area.height.saturating_sub(2)));
-    let scroll = state
-        .detail
-        .scroll
-        .min(u16::try_from(max).unwrap_or(u16::MAX));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    let detail = Detail::of(state);
+    let rows = usize::from(area.height.saturating_sub(2));
+    let scroll = usize::from(state.detail.scroll).min(detail.len().saturating_sub(rows));
+    let shown = detail.rows(state, scroll, rows);
+    frame.render_widget(Paragraph::new(shown).block(block), area);
 }
 
-/// The detail's lines (also counted by the update to bound scrolling). Long lines are cut by
-/// the pane, not wrapped, so one line here is one row on screen.
-#[must_use]
-pub fn lines(state: &AppState) -> Vec<Line<'static>> {
+/// The detail's lines: its own around the payload's, which are shared with the memo (a
+/// payload may be megabytes: a frame copies and highlights only the rows it shows). Long
+/// lines are cut by the pane, not wrapped, so one line is one row on screen.
+pub struct Detail {
+    head: Vec<Line<'static>>,
+    payload: Rc<[Line<'static>]>,
+    tail: Vec<Line<'static>>,
+}
+
+impl Detail {
+    #[must_use]
+    pub fn of(state: &AppState) -> Self {
+        let (head, payload, tail) = parts(state);
+        Detail {
+            head,
+            payload,
+            tail,
+        }
+    }
+
+    /// How many lines (the update bounds scrolling with it).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.head.len() + self.payload.len() + self.tail.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Lines `skip..skip + take`, the payload's with the filter's matches marked.
+    #[must_use]
+    pub fn rows(&self, state: &AppState, skip: usize, take: usize) -> Vec<Line<'static>> {
+        let (h, p) = (self.head.len(), self.payload.len());
+        let end = skip.saturating_add(take);
+        let mut out = Vec::with_capacity(take.min(self.len()));
+        out.extend(self.head.iter().take(end).skip(skip).cloned());
+        let (from, to) = (skip.saturating_sub(h).min(p), end.saturating_sub(h).min(p));
+        out.extend(
+            self.payload[from..to]
+                .iter()
+                .map(|l| highlight(state, l.clone())),
+        );
+        let (from, to) = (skip.saturating_sub(h + p), end.saturating_sub(h + p));
+        out.extend(self.tail.iter().take(to).skip(from).cloned());
+        out
+    }
+}
+
+/// The detail's head, payload and tail lines.
+fn parts(state: &AppState) -> (Vec<Line<'static>>, Rc<[Line<'static>]>, Vec<Line<'static>>) {
     let t = &state.theme;
     let Some(e) = state.entries.selected_entry() else {
-        return vec![Line::from(Span::styled("no entry selected", t.dim))];
+        let none = vec![Line::from(Span::styled("no entry selected", t.dim))];
+        return (none, Rc::from([]), Vec::new());
     };
     let label = |s: &str| Span::styled(format!("{s:<LABEL_W$}"), t.dim);
     let payload = e.payload_bytes();
-    let mut out = vec![
+    let head = vec![
         Line::from(vec![
             label("time"),
             Span::raw(rfc3339(e.timestamp)),
@@ -75,12 +121,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             Span::raw(format!("{} B", payload.len())),
         ]),
     ];
-    out.extend(
-        payload_lines_memo(e, state.detail.format, t)
-            .into_iter()
-            .map(|l| highlight(state, l)),
-    );
-    out.push(Line::from(""));
+    let mut out = vec![Line::from("")];
     if e.metadata.is_empty() {
         out.push(Line::from(vec![
             label("metadata"),
@@ -122,7 +163,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             Span::raw(e.segment_offset().to_hex()),
         ]),
     ]);
-    out
+    (head, payload_lines_memo(e, state.detail.format, t), out)
 }
 
 /// What the payload's lines depend on (the TRX id tells entries of different stores apart).
@@ -139,11 +180,11 @@ type MemoKey = (
 thread_local! {
     /// The selected payload's lines: formatted once, not on every frame and every detail key
     /// (a payload may be megabytes).
-    static PAYLOAD_MEMO: std::cell::RefCell<Option<(MemoKey, Vec<Line<'static>>)>> =
+    static PAYLOAD_MEMO: std::cell::RefCell<Option<(MemoKey, Rc<[Line<'static>]>)>> =
         const { std::cell::RefCell::new(None) };
 }
 
-fn payload_lines_memo(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'static>> {
+fn payload_lines_memo(e: &Entry, format: PayloadFormat, t: &Theme) -> Rc<[Line<'static>]> {
     let key: MemoKey = (
         e.space.clone(),
         e.segment.clone(),
@@ -157,10 +198,10 @@ fn payload_lines_memo(e: &Entry, format: PayloadFormat, t: &Theme) -> Vec<Line<'
         if let Some((k, lines)) = memo.as_ref()
             && *k == key
         {
-            return lines.clone();
+            return Rc::clone(lines);
         }
-        let lines = payload_lines(e, format, t);
-        *memo = Some((key, lines.clone()));
+        let lines: Rc<[Line<'static>]> = payload_lines(e, format, t).into();
+        *memo = Some((key, Rc::clone(&lines)));
         lines
     })
 }
@@ -309,17 +350,58 @@ mod tests {
             ..Entry::default()
         };
         let json = payload_lines_memo(&e, PayloadFormat::Json, &t);
-        assert_eq!(json, payload_lines(&e, PayloadFormat::Json, &t));
+        assert_eq!(json.to_vec(), payload_lines(&e, PayloadFormat::Json, &t));
         let hex = payload_lines_memo(&e, PayloadFormat::Hex, &t);
-        assert_eq!(hex, payload_lines(&e, PayloadFormat::Hex, &t));
+        assert_eq!(hex.to_vec(), payload_lines(&e, PayloadFormat::Hex, &t));
         assert_ne!(json, hex);
         // Another entry is another key.
         e.sequence = 2;
         e.payload = Some(br#"{"b":2}"#.to_vec());
         assert_eq!(
-            payload_lines_memo(&e, PayloadFormat::Json, &t),
+            payload_lines_memo(&e, PayloadFormat::Json, &t).to_vec(),
             payload_lines(&e, PayloadFormat::Json, &t)
         );
+    }
+
+    #[test]
+    fn a_window_of_rows_is_the_same_rows_of_the_whole_detail() {
+        use crate::tui::event::{ClientEvent, Event};
+        use crate::tui::filter::Filter;
+        use crate::tui::state::{Source, StateOptions};
+        let mut s = AppState::new(StateOptions::default());
+        s.entries.source = Some(Source::Segment {
+            space: "orders".into(),
+            segment: "eu-1".into(),
+        });
+        let mut metadata = skope_client::Metadata::new();
+        metadata.insert("status".into(), "failed".into());
+        let payload = br#"{"id":"o-1","status":"failed","lines":[1,2,3],"note":"failed twice"}"#;
+        let batch = vec![Entry {
+            sequence: 7,
+            payload: Some(payload.to_vec()),
+            metadata,
+            ..Entry::default()
+        }];
+        let generation = s.entries.generation;
+        s.handle(Event::Client(ClientEvent::Entries { generation, batch }));
+        let f = Filter::parse("failed").expect("filter");
+        s.entries.set_filter(Some(("failed".into(), f)));
+        let d = Detail::of(&s);
+        let all = d.rows(&s, 0, usize::MAX);
+        assert_eq!(all.len(), d.len());
+        assert!(
+            d.len() > 12,
+            "head, a pretty payload, metadata, trx, offsets"
+        );
+        // The payload's matches are marked in any window, as in the whole.
+        let marked = |l: &Line| l.spans.iter().any(|sp| sp.style == s.theme.highlight);
+        assert!(all.iter().filter(|l| marked(l)).count() >= 3);
+        for skip in 0..=d.len() + 1 {
+            for take in [0, 1, 3, 10, d.len()] {
+                let want: Vec<_> = all.iter().skip(skip).take(take).cloned().collect();
+                assert_eq!(d.rows(&s, skip, take), want, "skip {skip} take {take}");
+            }
+        }
     }
 
     #[test]
