@@ -18,16 +18,32 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget};
 use skope_client::Entry;
 
-/// One line of a payload: control characters blanked, at most `width` characters.
+/// One line of a payload: control characters blanked, at most `width` characters; a payload
+/// whose first `width` characters are not UTF-8 is `<N bytes binary>`.
 #[must_use]
 pub fn preview(payload: &[u8], width: usize) -> String {
-    match std::str::from_utf8(payload) {
-        Ok(text) => text
+    match shown_text(payload, width) {
+        Some(text) => text
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .take(width)
             .collect(),
-        Err(_) => format!("<{} bytes binary>", payload.len()),
+        None => format!("<{} bytes binary>", payload.len()),
+    }
+}
+
+/// The text a preview of `width` characters shows, if it is UTF-8. Only the bytes those
+/// characters can take are looked at (at most 4 each): every visible row is previewed on every
+/// frame, and a payload may be megabytes.
+fn shown_text(payload: &[u8], width: usize) -> Option<&str> {
+    let head = &payload[..payload.len().min(width.saturating_mul(4))];
+    match std::str::from_utf8(head) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            let valid = std::str::from_utf8(&head[..e.valid_up_to()]).ok()?;
+            // Cut inside a character at the end of `head`, or bad only past what is shown.
+            (e.error_len().is_none() || valid.chars().count() >= width).then_some(valid)
+        }
     }
 }
 
@@ -227,13 +243,13 @@ fn columns(e: &Entries, area: Rect) -> Columns {
     }
 }
 
-/// The preview of a UTF-8 payload whose shown part is ASCII, one byte a cell (control bytes
-/// blank), as `preview` rendered as a line would show it. `false` (nothing drawn that the
-/// general path would not overwrite) for anything else.
+/// The preview of a payload whose shown part is ASCII, one byte a cell (control bytes blank),
+/// as `preview` rendered as a line would show it. `false` (nothing drawn that the general path
+/// would not overwrite) for anything else.
 fn put_ascii(buf: &mut Buffer, area: Rect, payload: &[u8]) -> bool {
     let area = area.intersection(buf.area);
     let shown = &payload[..payload.len().min(usize::from(area.width))];
-    if !shown.is_ascii() || std::str::from_utf8(payload).is_err() {
+    if !shown.is_ascii() {
         return false;
     }
     for (x, &b) in (area.x..).zip(shown) {
@@ -427,5 +443,12 @@ mod tests {
         assert_eq!(preview(b"{\"a\":\n1}", 80), "{\"a\": 1}");
         assert_eq!(preview(b"abcdef", 3), "abc");
         assert_eq!(preview(&[0xff, 0xfe], 80), "<2 bytes binary>");
+        // Only what is shown must be text: bad bytes past it, or a character cut by the
+        // bytes looked at, do not make it binary; bad bytes within it do.
+        assert_eq!(preview(b"abcdef\xff", 3), "abc");
+        assert_eq!(preview(b"ab\xffcdef", 3), "<7 bytes binary>");
+        assert_eq!(preview("\u{e9}\u{e9}\u{e9}".as_bytes(), 1), "\u{e9}");
+        let big = [b"x".repeat(10), vec![0xff; 1 << 20]].concat();
+        assert_eq!(preview(&big, 4), "xxxx");
     }
 }
