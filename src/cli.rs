@@ -38,7 +38,8 @@ pub struct Global {
     #[arg(long, global = true, env = "SKOPE_URL")]
     pub url: Option<String>,
     /// Bearer token for --url (prefer --token-file or --token-cmd: a flag shows in `ps`).
-    #[arg(long, global = true, env = "SKOPE_TOKEN", hide_env_values = true, conflicts_with_all = ["token_file", "token_cmd"], value_parser = parse_token)]
+    /// [env: SKOPE_TOKEN, below any token flag]
+    #[arg(long, global = true, conflicts_with_all = ["token_file", "token_cmd"], value_parser = parse_token)]
     pub token: Option<Secret>,
     /// Read the token from this file (re-read on every dial).
     #[arg(long, global = true, conflicts_with = "token_cmd")]
@@ -68,6 +69,19 @@ pub struct Global {
     /// Log filter, e.g. `info` or `skope_client=debug`.
     #[arg(long, global = true, env = "SKOPE_LOG", default_value = "info")]
     pub log_level: String,
+}
+
+impl Global {
+    /// Settle the token: an empty `--token` is none, and `env` (`SKOPE_TOKEN`) applies only
+    /// when no token flag of any kind was given, and only when not empty. Read here rather than
+    /// by clap: clap counts an environment value as given, so `SKOPE_TOKEN` (even empty) would
+    /// conflict with `--token-file` instead of yielding to it.
+    pub fn token_from_env(&mut self, env: Option<String>) {
+        self.token = self.token.take().filter(|t| !t.0.is_empty());
+        if self.token.is_none() && self.token_file.is_none() && self.token_cmd.is_none() {
+            self.token = env.filter(|t| !t.is_empty()).map(Secret);
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -295,7 +309,7 @@ pub struct LeaseArgs {
     pub command: Vec<String>,
 }
 
-/// A token as given; empty means none (an empty `SKOPE_TOKEN` is "unset").
+/// A token as given (empty: none, see [`Global::token_from_env`]).
 fn parse_token(s: &str) -> Result<Secret, String> {
     Ok(Secret(s.to_owned()))
 }
@@ -336,6 +350,31 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_token_flag_of_any_kind_beats_skope_token_and_empty_is_none() {
+        let global = |args: &[&str]| {
+            let mut argv = vec!["skope"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).expect("parses").global
+        };
+        let token = |g: &Global| g.token.as_ref().map(|t| t.0.clone());
+        let env = || Some("from-env".to_owned());
+        let mut g = global(&[]);
+        g.token_from_env(env());
+        assert_eq!(token(&g).as_deref(), Some("from-env"));
+        let mut g = global(&["--token-file", "/tmp/t"]);
+        g.token_from_env(env());
+        assert_eq!(token(&g), None, "--token-file wins, no conflict");
+        let mut g = global(&["--token", "flag"]);
+        g.token_from_env(env());
+        assert_eq!(token(&g).as_deref(), Some("flag"));
+        let mut g = global(&["--token", ""]);
+        g.token_from_env(Some(String::new()));
+        assert_eq!(token(&g), None, "empty is none");
+        // Two token flags still conflict.
+        assert!(Cli::try_parse_from(["skope", "--token", "a", "--token-file", "f"]).is_err());
     }
 
     #[test]

@@ -19,8 +19,7 @@ use std::process::ExitCode;
 /// # Errors
 /// Any failure, as one report for `main` to print.
 pub async fn run(mut cli: Cli) -> Result<ExitCode> {
-    // An empty `--token` / `SKOPE_TOKEN` is no token (a profile's may then apply).
-    cli.global.token = cli.global.token.take().filter(|t| !t.0.is_empty());
+    cli.global.token_from_env(std::env::var("SKOPE_TOKEN").ok());
     if let Some(Command::Config(args)) = &cli.command {
         return commands::config::run(&cli.global, args);
     }
